@@ -1,0 +1,11 @@
+//! A native axum "hello" on the address given as the first argument: the
+//! ceiling `cargo xtask bench http` reports ratios against.
+
+#[tokio::main]
+async fn main() {
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:0".into());
+    let app = axum::Router::new().fallback(|| async { "hello from pa" });
+    let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
+    println!("listening on http://{}", listener.local_addr().expect("address"));
+    axum::serve(listener, app).await.expect("serve");
+}

@@ -1,0 +1,138 @@
+//! `pa`: the PowerAutomation host.
+
+mod plugin;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use pa_server::{Platform, PlatformConfig};
+
+#[derive(Parser)]
+#[command(name = "pa", version, about = "PowerAutomation: a multi-tenant WebAssembly host")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the platform: control plane, functions, metrics.
+    Serve(ServeArgs),
+    /// Serve a Spin manifest locally, like `spin up`.
+    Up(UpArgs),
+    /// Manage plugins on a running server.
+    Plugin(plugin::PluginArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PA_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Folder for the database, blobs and compiled code.
+    #[arg(long, env = "PA_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// Database URL (`sqlite://…`); defaults to a SQLite file in the data folder.
+    #[arg(long, env = "PA_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Largest accepted component upload, in bytes.
+    #[arg(long, env = "PA_MAX_UPLOAD_BYTES", default_value_t = 50 << 20)]
+    max_upload_bytes: usize,
+    /// Seconds one upload may take to compile.
+    #[arg(long, env = "PA_COMPILE_TIMEOUT_SECS", default_value_t = 60)]
+    compile_timeout_secs: u64,
+    /// Requests one tenant may run at once.
+    #[arg(long, env = "PA_TENANT_CONCURRENCY", default_value_t = 256)]
+    tenant_concurrency: u32,
+}
+
+#[derive(clap::Args)]
+struct UpArgs {
+    /// The Spin manifest.
+    #[arg(long, short = 'f', default_value = "spin.toml")]
+    file: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "PA_LISTEN", default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Folder for key-value data and compiled code (default: `.pa` beside the manifest).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PA_LOG").unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("PA_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    // Store drops would otherwise capture a backtrace each (see shared notes).
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // SAFETY: set before any other thread reads the environment.
+        unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
+    }
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Up(args) => up(args).await,
+        Command::Plugin(args) => plugin::run(args).await,
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn listen(addr: SocketAddr, app: axum::Router) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(pa_server::shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let platform = Platform::open(PlatformConfig {
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        max_upload_bytes: args.max_upload_bytes,
+        compile_timeout: Duration::from_secs(args.compile_timeout_secs),
+        tenant_concurrency: args.tenant_concurrency,
+    })
+    .await?;
+    match std::env::var("PA_ADMIN_TOKEN") {
+        Ok(token) if !token.is_empty() => platform.bootstrap_admin(&token).await?,
+        _ if !platform.has_admin().await? => {
+            let token = format!("pa_admin_{}", hex::encode(rand::random::<[u8; 24]>()));
+            platform.bootstrap_admin(&token).await?;
+            eprintln!("Generated the platform admin API key (shown once): {token}");
+        }
+        _ => {}
+    }
+    platform.load_enabled().await?;
+    listen(args.listen, pa_server::app(platform)).await
+}
+
+async fn up(args: UpArgs) -> anyhow::Result<()> {
+    let data_dir = args.data_dir.unwrap_or_else(|| {
+        args.file
+            .parent()
+            .map(|d| d.join(".pa"))
+            .unwrap_or_else(|| PathBuf::from(".pa"))
+    });
+    let app = pa_server::up::router(&args.file, &data_dir).await?;
+    listen(args.listen, app).await
+}

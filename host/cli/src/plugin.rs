@@ -1,0 +1,138 @@
+//! `pa plugin …`: the plugin API from the command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+#[derive(Args)]
+pub struct PluginArgs {
+    /// The `pa serve` to talk to.
+    #[arg(long, env = "PA_SERVER", default_value = "http://127.0.0.1:8080", global = true)]
+    server: String,
+    /// API key.
+    #[arg(long, env = "PA_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// Tenant.
+    #[arg(long, env = "PA_TENANT", default_value = "default", global = true)]
+    tenant: String,
+    #[command(subcommand)]
+    command: PluginCommand,
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Upload a component as a new version.
+    Push {
+        /// The `.wasm` component.
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        version: String,
+    },
+    /// List plugins, their versions and the enabled one.
+    List,
+    /// Enable a version (swapping out the enabled one).
+    Enable {
+        name: String,
+        #[arg(long)]
+        version: String,
+        /// Outbound host grant (repeatable), e.g. `https://api.example.com`.
+        #[arg(long = "allow-outbound")]
+        allow_outbound: Vec<String>,
+        /// Key-value store grant (repeatable).
+        #[arg(long = "kv-store")]
+        kv_stores: Vec<String>,
+        /// Variable `name=value` (repeatable).
+        #[arg(long = "var", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+        /// `public` or `api-key`.
+        #[arg(long, default_value = "public")]
+        access: String,
+        #[arg(long)]
+        timeout_ms: Option<u64>,
+        #[arg(long)]
+        memory_mib: Option<u64>,
+        #[arg(long)]
+        max_concurrency: Option<u32>,
+    },
+    /// Stop serving a plugin.
+    Disable { name: String },
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected name=value, got `{s}`"))
+}
+
+pub async fn run(args: PluginArgs) -> anyhow::Result<()> {
+    let token = args
+        .token
+        .ok_or_else(|| anyhow::anyhow!("set PA_TOKEN (or --token) to an API key"))?;
+    let base = format!(
+        "{}/api/v1/tenants/{}/plugins",
+        args.server.trim_end_matches('/'),
+        args.tenant
+    );
+    let client = reqwest::Client::new();
+    let request = match args.command {
+        PluginCommand::Push { file, name, version } => {
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            client
+                .put(format!("{base}/{name}/versions/{version}"))
+                .header("content-type", "application/wasm")
+                .body(bytes)
+        }
+        PluginCommand::List => client.get(&base),
+        PluginCommand::Enable {
+            name,
+            version,
+            allow_outbound,
+            kv_stores,
+            vars,
+            access,
+            timeout_ms,
+            memory_mib,
+            max_concurrency,
+        } => {
+            let mut limits = serde_json::Map::new();
+            for (key, value) in [
+                ("timeout_ms", timeout_ms),
+                ("memory_mib", memory_mib),
+                ("max_concurrency", max_concurrency.map(u64::from)),
+            ] {
+                if let Some(v) = value {
+                    limits.insert(key.to_string(), json!(v));
+                }
+            }
+            let body = json!({
+                "version": version,
+                "access": access,
+                "limits": limits,
+                "grants": {
+                    "allowed_outbound_hosts": allow_outbound,
+                    "key_value_stores": kv_stores,
+                    "variables": vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect::<serde_json::Map<String, Value>>(),
+                },
+            });
+            client.post(format!("{base}/{name}/enable")).json(&body)
+        }
+        PluginCommand::Disable { name } => client.post(format!("{base}/{name}/disable")),
+    };
+    let response = request.bearer_auth(token).send().await?;
+    let status = response.status();
+    let text = response.text().await?;
+    let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    if !status.is_success() {
+        let message = body
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| body.to_string());
+        anyhow::bail!("{status}: {message}");
+    }
+    println!("{}", serde_json::to_string_pretty(&body)?);
+    Ok(())
+}

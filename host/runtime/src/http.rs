@@ -1,0 +1,329 @@
+//! HTTP functions: one enabled plugin version with its grants and limits,
+//! answering requests on fresh (0.2) or pooled, reused (0.3) instances.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime::component::GuestTaskId;
+use wasmtime::{Store, StoreContextMut, Trap};
+use wasmtime_wasi_http::handler::{
+    ExpirationError, HandlerState, InstantiationError, Proxy, ProxyHandler, ShouldAccept, WorkerExpiration,
+    WorkerState, WorkerStatus,
+};
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p3::bindings::ServicePre;
+use wasmtime_wasi_http::{WasiBody, WasiHttpView};
+
+use crate::egress::AllowList;
+use crate::engine::{EPOCH_TICK, Pre, Prepared};
+use crate::spin::SpinCtx;
+use crate::state::InstanceState;
+use crate::{InvokeError, Limits, Runtime};
+
+/// How one plugin version runs for one tenant.
+pub struct FunctionConfig {
+    /// Tenant id.
+    pub tenant: String,
+    /// Plugin name (its key-value data is shared by all its versions).
+    pub plugin: String,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Outbound hosts it may call.
+    pub allowed_outbound_hosts: AllowList,
+    /// Key-value store labels it may open.
+    pub key_value_stores: Vec<String>,
+    /// Variables it can read.
+    pub variables: HashMap<String, String>,
+}
+
+/// The response of one call and what it cost.
+pub struct Invocation {
+    /// The guest's response; its body streams from the guest.
+    pub response: http::Response<WasiBody>,
+}
+
+/// An invocable HTTP function. Cheap to clone.
+#[derive(Clone)]
+pub struct HttpFunction(Arc<Inner>);
+
+struct Inner {
+    sandbox: Arc<Sandbox>,
+    permits: Arc<Semaphore>,
+    mode: Mode,
+}
+
+enum Mode {
+    P2(wasmtime_wasi_http::p2::bindings::ProxyPre<InstanceState>),
+    P3(ProxyHandler<P3Handler>),
+}
+
+/// What every instance of the function gets, and its running totals.
+struct Sandbox {
+    limits: Limits,
+    allow: Arc<AllowList>,
+    spin: SpinCtx,
+    fuel_consumed: AtomicU64,
+    peak_memory: AtomicU64,
+}
+
+impl Sandbox {
+    fn store(&self, engine: &wasmtime::Engine) -> Store<InstanceState> {
+        let state = InstanceState::new(self.allow.clone(), self.limits.memory_mib, self.spin.clone());
+        let mut store = Store::new(engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_fuel(u64::MAX).expect("fuel is enabled on every engine");
+        store.set_epoch_deadline(self.epoch_ticks());
+        store.epoch_deadline_trap();
+        store
+    }
+
+    fn epoch_ticks(&self) -> u64 {
+        self.limits.timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64) + 1
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_millis(self.limits.timeout_ms)
+    }
+
+    /// Adds what a finished store consumed to the totals.
+    fn record(&self, store: &Store<InstanceState>) {
+        let fuel = u64::MAX - store.get_fuel().unwrap_or(u64::MAX);
+        self.fuel_consumed.fetch_add(fuel, Ordering::Relaxed);
+        self.peak_memory
+            .fetch_max(store.data().limiter.peak_bytes as u64, Ordering::Relaxed);
+    }
+
+    /// Turns a guest failure into the error the caller sees.
+    fn classify(&self, error: wasmtime::Error, memory_refused: bool) -> InvokeError {
+        if memory_refused {
+            return InvokeError::MemoryLimit(self.limits.memory_mib);
+        }
+        if error.downcast_ref::<ExpirationError>().is_some() || error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            return InvokeError::Timeout(self.timeout());
+        }
+        if let Some(e) = error.downcast_ref::<InstantiationError<()>>() {
+            return InvokeError::Instantiate(e.to_string());
+        }
+        InvokeError::Trap(format!("{error:#}"))
+    }
+}
+
+impl HttpFunction {
+    /// Binds a prepared component to a tenant, plugin, grants and limits.
+    pub fn new(runtime: &Runtime, prepared: &Prepared, config: FunctionConfig) -> HttpFunction {
+        let sandbox = Arc::new(Sandbox {
+            allow: Arc::new(config.allowed_outbound_hosts),
+            spin: SpinCtx {
+                kv: runtime.kv.clone(),
+                tenant: config.tenant,
+                plugin: config.plugin,
+                stores: Arc::new(config.key_value_stores),
+                variables: Arc::new(config.variables),
+            },
+            limits: config.limits,
+            fuel_consumed: AtomicU64::new(0),
+            peak_memory: AtomicU64::new(0),
+        });
+        let mode = match &prepared.pre {
+            Pre::P2(pre) => Mode::P2(pre.clone()),
+            Pre::P3(pre) => Mode::P3(ProxyHandler::new(P3Handler {
+                pre: pre.clone(),
+                sandbox: sandbox.clone(),
+            })),
+        };
+        let permits = Arc::new(Semaphore::new(sandbox.limits.max_concurrency as usize));
+        HttpFunction(Arc::new(Inner { sandbox, permits, mode }))
+    }
+
+    /// Fuel consumed by every finished call so far.
+    pub fn fuel_consumed(&self) -> u64 {
+        self.0.sandbox.fuel_consumed.load(Ordering::Relaxed)
+    }
+
+    /// The largest linear memory any instance reached, in bytes.
+    pub fn peak_memory(&self) -> u64 {
+        self.0.sandbox.peak_memory.load(Ordering::Relaxed)
+    }
+
+    /// Handles one request. Fails fast with [`InvokeError::Busy`] when the
+    /// plugin is at its concurrency limit.
+    pub async fn handle(&self, request: http::Request<WasiBody>) -> Result<Invocation, InvokeError> {
+        let permit = self
+            .0
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| InvokeError::Busy {
+                limit: self.0.sandbox.limits.max_concurrency,
+            })?;
+        let response = match &self.0.mode {
+            Mode::P2(pre) => self.handle_p2(pre.clone(), request, permit).await?,
+            Mode::P3(handler) => {
+                let timeout = self.0.sandbox.timeout();
+                let result = tokio::time::timeout(timeout, handler.handle((), request)).await;
+                drop(permit);
+                match result {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(e)) => return Err(self.0.sandbox.classify(e, false)),
+                    Err(_) => return Err(InvokeError::Timeout(timeout)),
+                }
+            }
+        };
+        Ok(Invocation { response })
+    }
+
+    async fn handle_p2(
+        &self,
+        pre: wasmtime_wasi_http::p2::bindings::ProxyPre<InstanceState>,
+        request: http::Request<WasiBody>,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<http::Response<WasiBody>, InvokeError> {
+        let sandbox = self.0.sandbox.clone();
+        let timeout = sandbox.timeout();
+        let deadline = Instant::now() + timeout;
+        let mut store = sandbox.store(pre.engine());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let setup = |store: &mut Store<InstanceState>| {
+            let request = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
+            let out = store.data_mut().http().new_response_outparam(tx)?;
+            wasmtime::error::Ok((request, out))
+        };
+        let (request, out) = setup(&mut store).map_err(|e| InvokeError::Instantiate(format!("{e:#}")))?;
+        let task_sandbox = sandbox.clone();
+        // The guest keeps running after it sets the response (it streams the
+        // body), so it runs in its own task that owns the store and the permit.
+        let task = tokio::spawn(async move {
+            let run = async {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, request, out)
+                    .await
+            };
+            let result = match tokio::time::timeout_at(deadline.into(), run).await {
+                Ok(result) => result,
+                Err(_) => Err(Trap::Interrupt.into()),
+            };
+            task_sandbox.record(&store);
+            let refused = store.data().limiter.refused;
+            drop(permit);
+            (result, refused)
+        });
+        match tokio::time::timeout_at(deadline.into(), rx).await {
+            Ok(Ok(Ok(response))) => Ok(response),
+            Ok(Ok(Err(code))) => Err(InvokeError::Trap(format!("the function returned error code {code:?}"))),
+            Ok(Err(_)) => match task.await {
+                Ok((Err(e), refused)) => Err(sandbox.classify(e, refused)),
+                Ok((Ok(()), _)) => Err(InvokeError::Trap(
+                    "the function returned without setting a response".into(),
+                )),
+                Err(e) => Err(InvokeError::Trap(format!("the function's task failed: {e}"))),
+            },
+            Err(_) => {
+                // The epoch deadline stops a busy guest within a tick of this
+                // one, and the task's own deadline a waiting one: wait for it so
+                // its instance and permit are released before answering.
+                let _ = task.await;
+                Err(InvokeError::Timeout(timeout))
+            }
+        }
+    }
+}
+
+/// Serves `wasi:http` 0.3 requests through wasmtime's handler, which reuses
+/// instances across requests.
+struct P3Handler {
+    pre: ServicePre<InstanceState>,
+    sandbox: Arc<Sandbox>,
+}
+
+/// Requests one 0.3 instance may serve at once, and over its lifetime.
+const P3_CONCURRENT_PER_INSTANCE: usize = 16;
+const P3_REQUESTS_PER_INSTANCE: usize = 10_000;
+/// How long an idle 0.3 instance is kept for reuse.
+const P3_IDLE: Duration = Duration::from_secs(10);
+
+impl HandlerState for P3Handler {
+    type StoreData = InstanceState;
+    type WorkerExpiration = Expiry;
+    type WorkerState = P3Worker;
+
+    async fn instantiate(
+        &self,
+    ) -> wasmtime::Result<wasmtime_wasi_http::handler::Instance<InstanceState, Expiry, P3Worker>> {
+        let mut store = self.sandbox.store(self.pre.engine());
+        let proxy = self.pre.instantiate_async(&mut store).await?;
+        Ok(wasmtime_wasi_http::handler::Instance {
+            store,
+            proxy: Proxy::P3(proxy),
+            view: <InstanceState as WasiHttpView>::http,
+            expiration: Expiry {
+                timeout: self.sandbox.timeout(),
+                sleep: None,
+            },
+            state: P3Worker {
+                sandbox: self.sandbox.clone(),
+            },
+        })
+    }
+}
+
+struct P3Worker {
+    sandbox: Arc<Sandbox>,
+}
+
+impl WorkerState for P3Worker {
+    type StoreData = InstanceState;
+    type RequestData = ();
+
+    fn should_accept_request(&self, concurrent: usize, total: usize) -> ShouldAccept {
+        if total >= P3_REQUESTS_PER_INSTANCE {
+            ShouldAccept::Never
+        } else if concurrent >= P3_CONCURRENT_PER_INSTANCE {
+            ShouldAccept::No
+        } else {
+            ShouldAccept::Yes
+        }
+    }
+
+    fn on_request_start(
+        &self,
+        mut store: StoreContextMut<'_, InstanceState>,
+        _data: (),
+        _task: GuestTaskId,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
+        store.set_epoch_deadline(self.sandbox.epoch_ticks());
+        Box::pin(tokio::time::sleep(self.sandbox.timeout()))
+    }
+
+    fn drop(&self, store: Store<InstanceState>, _result: wasmtime::Result<()>) {
+        self.sandbox.record(&store);
+    }
+}
+
+/// Ends a 0.3 worker that stays idle too long or whose newest request is past
+/// its timeout (the second line of defence the handler asks for).
+struct Expiry {
+    timeout: Duration,
+    sleep: Option<(Instant, Pin<Box<tokio::time::Sleep>>)>,
+}
+
+impl WorkerExpiration for Expiry {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>, status: WorkerStatus, start: Instant) -> Poll<()> {
+        let this = self.get_mut();
+        let deadline = start
+            + match status {
+                WorkerStatus::Idle => P3_IDLE,
+                WorkerStatus::Requests | WorkerStatus::PostReturn => this.timeout + EPOCH_TICK * 4,
+            };
+        if this.sleep.as_ref().is_none_or(|(at, _)| *at != deadline) {
+            this.sleep = Some((deadline, Box::pin(tokio::time::sleep_until(deadline.into()))));
+        }
+        this.sleep.as_mut().expect("set above").1.as_mut().poll(cx)
+    }
+}

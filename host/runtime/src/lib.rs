@@ -1,0 +1,29 @@
+//! The PowerAutomation WebAssembly runtime: engines, the compiled-component
+//! cache, world detection, the sandbox (capabilities and limits) and the
+//! HTTP-function invoker.
+#![deny(missing_docs)]
+
+mod cache;
+mod egress;
+mod engine;
+mod error;
+mod http;
+mod limits;
+mod spin;
+mod state;
+mod world;
+
+pub use egress::{AllowList, AllowListError};
+pub use engine::{Prepared, Runtime};
+pub use error::{InvokeError, LoadError};
+pub use http::{FunctionConfig, HttpFunction, Invocation};
+pub use limits::Limits;
+pub use spin::{KeyValueBackend, KvScope, MemoryKeyValue};
+pub use wasmtime_wasi_http::{Error as HttpBodyError, WasiBody};
+pub use world::World;
+
+/// The SHA-256 of component bytes as lowercase hex: the key of every cache.
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -1,0 +1,67 @@
+//! The per-instance state a store carries: WASI (which grants nothing),
+//! wasi:http with the plugin's egress policy, the memory limiter and Spin.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::egress::{AllowList, Egress};
+use crate::limits::MemoryLimiter;
+use crate::spin::{SpinCtx, SpinView};
+
+/// The `T` of every `Store<T>` the runtime creates.
+pub(crate) struct InstanceState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    http: WasiHttpCtx,
+    egress: Egress,
+    pub(crate) limiter: MemoryLimiter,
+    spin: SpinCtx,
+}
+
+impl InstanceState {
+    /// A sandbox with no files, environment, sockets or inherited stdio; only
+    /// the granted outbound hosts, stores and variables.
+    pub(crate) fn new(allow: Arc<AllowList>, memory_mib: u64, spin: SpinCtx) -> Self {
+        InstanceState {
+            wasi: WasiCtx::builder()
+                .allow_tcp(false)
+                .allow_udp(false)
+                .allow_ip_name_lookup(false)
+                .build(),
+            table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            egress: Egress { allow },
+            limiter: MemoryLimiter::new(memory_mib),
+            spin,
+        }
+    }
+
+    pub(crate) fn spin(&mut self) -> SpinView<'_> {
+        SpinView {
+            ctx: &self.spin,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiView for InstanceState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for InstanceState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.egress,
+        }
+    }
+}

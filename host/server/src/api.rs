@@ -1,0 +1,244 @@
+//! The control-plane API under `/api/v1`: tenants, API keys and plugins.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use pa_store::{PluginVersion, PutOutcome};
+use rand::RngCore;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::Caller;
+use crate::deploy::{Deployments, EnableRequest};
+use crate::error::ApiError;
+use crate::platform::Platform;
+
+/// Names of tenants and plugins: lowercase letters, digits and `-`, starting
+/// with a letter, at most 63 characters (safe in URLs, paths and labels).
+pub fn check_name(kind: &str, name: &str) -> Result<(), ApiError> {
+    let valid = (1..=63).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "invalid {kind} name `{name}`: use 1-63 lowercase letters, digits or `-`, starting with a letter"
+        )))
+    }
+}
+
+/// Versions are semantic versions (`1.2.3`, `1.0.0-rc.1`).
+fn check_version(version: &str) -> Result<(), ApiError> {
+    if version.len() <= 64 && semver::Version::parse(version).is_ok() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "invalid version `{version}`: expected a semantic version such as 1.0.0"
+        )))
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+async fn require_tenant(platform: &Platform, tenant: &str) -> Result<(), ApiError> {
+    check_name("tenant", tenant)?;
+    if platform.store.tenant_exists(tenant).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("tenant `{tenant}` does not exist")))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    id: String,
+}
+
+/// `POST /api/v1/tenants` (platform admin).
+pub async fn create_tenant(
+    State(platform): State<Platform>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    caller.platform_admin()?;
+    let new: NewTenant = parse_json(&body)?;
+    check_name("tenant", &new.id)?;
+    let existed = platform.store.tenant_exists(&new.id).await?;
+    platform.store.ensure_tenant(&new.id).await?;
+    let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(json!({ "id": new.id }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    #[serde(default = "default_role")]
+    role: String,
+}
+
+fn default_role() -> String {
+    "admin".into()
+}
+
+/// `POST /api/v1/tenants/{tenant}/api-keys`: a new key, shown once.
+pub async fn create_key(
+    State(platform): State<Platform>,
+    Path(tenant): Path<String>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    require_tenant(&platform, &tenant).await?;
+    caller.can_write(&tenant)?;
+    let new: NewKey = if body.is_empty() {
+        NewKey { role: default_role() }
+    } else {
+        parse_json(&body)?
+    };
+    if !["admin", "developer", "operator", "viewer"].contains(&new.role.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "unknown role `{}`: use admin, developer, operator or viewer",
+            new.role
+        )));
+    }
+    let mut secret = [0u8; 24];
+    rand::rng().fill_bytes(&mut secret);
+    let token = format!("pa_{}", hex::encode(secret));
+    platform.store.ensure_api_key(&token, Some(&tenant), &new.role).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "key": token, "tenant": tenant, "role": new.role })),
+    )
+        .into_response())
+}
+
+/// `PUT /api/v1/tenants/{tenant}/plugins/{name}/versions/{version}` with the component as body.
+pub async fn upload(
+    State(platform): State<Platform>,
+    Path((tenant, name, version)): Path<(String, String, String)>,
+    caller: Caller,
+    body: Body,
+) -> Result<Response, ApiError> {
+    require_tenant(&platform, &tenant).await?;
+    caller.can_write(&tenant)?;
+    check_name("plugin", &name)?;
+    check_version(&version)?;
+    let limit = platform.max_upload_bytes;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the component is larger than the {limit}-byte upload limit"),
+        )
+    })?;
+    let sha256 = pa_runtime::digest(&bytes);
+    if let Some(existing) = platform.store.version(&tenant, &name, &version).await? {
+        if existing.sha256 == sha256 {
+            return Ok((StatusCode::OK, Json(existing)).into_response());
+        }
+        return Err(pa_store::StoreError::VersionConflict {
+            name,
+            version,
+            existing: existing.sha256,
+        }
+        .into());
+    }
+    let runtime = platform.runtime.clone();
+    let component = bytes.clone();
+    let prepared = tokio::task::spawn_blocking(move || runtime.prepare(&component))
+        .await
+        .map_err(ApiError::internal)??;
+    platform.blobs.put(&sha256, &bytes).await.map_err(ApiError::internal)?;
+    let record = PluginVersion {
+        name,
+        version,
+        sha256,
+        world: prepared.world.as_str().to_string(),
+        size: bytes.len() as i64,
+        created_at: String::new(),
+    };
+    let status = match platform.store.put_version(&tenant, &record).await? {
+        PutOutcome::Created => StatusCode::CREATED,
+        PutOutcome::Unchanged => StatusCode::OK,
+    };
+    let stored = platform.store.version(&tenant, &record.name, &record.version).await?;
+    Ok((status, Json(stored)).into_response())
+}
+
+/// `GET /api/v1/tenants/{tenant}/plugins/{name}/versions/{version}`.
+pub async fn get_version(
+    State(platform): State<Platform>,
+    Path((tenant, name, version)): Path<(String, String, String)>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    require_tenant(&platform, &tenant).await?;
+    caller.for_tenant(&tenant)?;
+    let found = platform.store.version(&tenant, &name, &version).await?;
+    let found = found.ok_or_else(|| ApiError::not_found(format!("plugin `{name}` has no version `{version}`")))?;
+    Ok(Json(found).into_response())
+}
+
+/// `GET /api/v1/tenants/{tenant}/plugins`: every plugin with its versions and
+/// the enabled one.
+pub async fn list_plugins(
+    State(platform): State<Platform>,
+    Path(tenant): Path<String>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    require_tenant(&platform, &tenant).await?;
+    caller.for_tenant(&tenant)?;
+    let enabled = platform.deployments.enabled(&tenant);
+    let mut plugins: BTreeMap<String, Vec<PluginVersion>> = BTreeMap::new();
+    for v in platform.store.versions(&tenant).await? {
+        plugins.entry(v.name.clone()).or_default().push(v);
+    }
+    let list: Vec<_> = plugins
+        .into_iter()
+        .map(|(name, versions)| {
+            let live = enabled.get(&name);
+            json!({
+                "name": name,
+                "versions": versions,
+                "enabled_version": live.map(|l| l.version.clone()),
+                "fuel_consumed": live.map(|l| l.function.fuel_consumed()),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "plugins": list })).into_response())
+}
+
+/// `POST /api/v1/tenants/{tenant}/plugins/{name}/enable` with an [`EnableRequest`].
+pub async fn enable(
+    State(platform): State<Platform>,
+    Path((tenant, name)): Path<(String, String)>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    require_tenant(&platform, &tenant).await?;
+    caller.can_write(&tenant)?;
+    check_name("plugin", &name)?;
+    let request: EnableRequest = parse_json(&body)?;
+    platform.deployments.enable(&platform, &tenant, &name, &request).await?;
+    Ok(Json(json!({ "name": name, "enabled": request })).into_response())
+}
+
+/// `POST /api/v1/tenants/{tenant}/plugins/{name}/disable`.
+pub async fn disable(
+    State(platform): State<Platform>,
+    Path((tenant, name)): Path<(String, String)>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    require_tenant(&platform, &tenant).await?;
+    caller.can_write(&tenant)?;
+    Deployments::disable(&platform.deployments, &platform, &tenant, &name).await?;
+    Ok(Json(json!({ "name": name, "enabled": null })).into_response())
+}

@@ -1,0 +1,32 @@
+//! The `pa` HTTP server: health and metrics, the control-plane API under
+//! `/api/v1`, and tenants' HTTP functions under `/t/{tenant}/fn/{plugin}`.
+//! Also serves a Spin manifest for `pa up`.
+#![deny(missing_docs)]
+
+mod api;
+mod auth;
+mod deploy;
+mod error;
+mod invoke;
+pub mod manifest;
+mod metrics;
+mod platform;
+pub mod up;
+
+pub use platform::{Platform, PlatformConfig, app};
+
+/// Waits for Ctrl-C or SIGTERM, for graceful shutdown.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

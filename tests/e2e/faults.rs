@@ -1,0 +1,134 @@
+//! Misbehaving functions are stopped or refused with a clear error while
+//! another tenant's function keeps answering.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{ADMIN, Api, Pa, get};
+
+/// A one-page HTTP server on loopback, for outbound-HTTP grants.
+async fn origin() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\norigin")
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+/// Asserts the healthy tenant's function answers while `fault` runs.
+async fn while_healthy_answers<F: Future<Output = (u16, String)>>(healthy: &str, fault: F) -> (u16, String) {
+    let (result, healthy) = tokio::join!(fault, async {
+        let mut answers = Vec::new();
+        for _ in 0..5 {
+            answers.push(get(healthy).await);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        answers
+    });
+    for answer in healthy {
+        assert_eq!(
+            answer,
+            (200, "hello from pa".to_string()),
+            "the other tenant must keep being served"
+        );
+    }
+    result
+}
+
+#[tokio::test]
+async fn faults_are_contained() {
+    let data = tempfile::tempdir().unwrap();
+    let pa = Pa::serve(data.path(), &[]);
+    let admin = Api::new(&pa, ADMIN);
+    let good = Api::new(&pa, &admin.create_tenant("good").await);
+    let bad = Api::new(&pa, &admin.create_tenant("bad").await);
+    good.deploy("good", "hello", "1.0.0", "hello_p2.wasm", json!({})).await;
+    let port = origin().await;
+    let limits = json!({ "timeout_ms": 400, "memory_mib": 32, "max_concurrency": 1 });
+    let granted =
+        json!({ "limits": limits, "grants": { "allowed_outbound_hosts": [format!("http://127.0.0.1:{port}")] } });
+    bad.deploy("bad", "faults", "1.0.0", "faults.wasm", granted).await;
+    let wildcard = json!({ "limits": limits, "grants": { "allowed_outbound_hosts": ["http://*:*"] } });
+    bad.deploy("bad", "wild", "1.0.0", "faults.wasm", wildcard).await;
+    let healthy = format!("{}/t/good/fn/hello", pa.url);
+    let fault = |path: &str| format!("{}/t/bad/fn/faults/{path}", pa.url);
+
+    // An infinite loop is stopped at its timeout.
+    let started = Instant::now();
+    let (status, body) = while_healthy_answers(&healthy, get(&fault("loop"))).await;
+    let elapsed = started.elapsed();
+    assert_eq!(status, 504, "{body}");
+    assert!(body.contains("timeout"), "{body}");
+    assert!(elapsed < Duration::from_millis(400 + 100), "answered after {elapsed:?}");
+
+    // Growing memory past the limit fails cleanly.
+    let (status, body) = while_healthy_answers(&healthy, get(&fault("grow"))).await;
+    assert!(
+        status == 500 && body.contains("memory limit of 32 MiB") || status == 200 && body.starts_with("grew"),
+        "{status} {body}"
+    );
+    if status == 200 {
+        let grown: u64 = body
+            .trim_start_matches("grew ")
+            .trim_end_matches(" MiB")
+            .parse()
+            .unwrap();
+        assert!(grown <= 32, "grew to {grown} MiB past a 32 MiB limit");
+    }
+
+    // No files, sockets or environment.
+    let (status, body) = while_healthy_answers(&healthy, get(&fault("file"))).await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with("denied:"), "{body}");
+    let (status, body) = get(&fault("socket")).await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with("denied:"), "{body}");
+    assert_eq!(get(&fault("env")).await, (200, "0".to_string()));
+
+    // Outbound HTTP: granted host works, others are refused, and a wildcard
+    // grant does not reach loopback addresses.
+    let (status, body) = get(&fault(&format!("fetch?url=http://127.0.0.1:{port}/"))).await;
+    assert_eq!((status, body.as_str()), (200, "fetched 200 origin"));
+    let (status, body) = get(&fault(&format!("fetch?url=http://localhost:{port}/"))).await;
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("HttpRequestDenied"), "{body}");
+    let (status, body) = get(&format!("{}/t/bad/fn/wild/fetch?url=http://127.0.0.1:{port}/", pa.url)).await;
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("DestinationIpProhibited"), "{body}");
+
+    // Past the concurrency limit: 429 with Retry-After.
+    let loop_url = fault("loop");
+    let slow = tokio::spawn(async move { get(&loop_url).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let response = reqwest::get(fault("ok")).await.unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    assert!(response.text().await.unwrap().contains("concurrent requests"));
+    assert_eq!(slow.await.unwrap().0, 504);
+    assert_eq!(get(&fault("ok")).await, (200, "ok".to_string()));
+    assert_eq!(get(&healthy).await, (200, "hello from pa".to_string()));
+
+    let (_, metrics) = get(&format!("{}/metrics", pa.url)).await;
+    for limit in ["timeout", "concurrency"] {
+        assert!(
+            metrics.contains(&format!(
+                "pa_limit_hits_total{{limit=\"{limit}\",plugin=\"faults\",tenant=\"bad\"}}"
+            )),
+            "{limit}: {metrics}"
+        );
+    }
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests: the real `pa` binary serving the guest components built
+//! by `cargo xtask test` (in `PA_GUESTS`, default `target/guests/…`).
+
+mod faults;
+mod registry;
+mod support;
+mod up;

@@ -1,0 +1,158 @@
+//! Starting `pa` processes and talking to them.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+pub const ADMIN: &str = "test-admin-token";
+
+pub fn pa_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_pa"))
+}
+
+pub fn guest(file: &str) -> PathBuf {
+    let dir = std::env::var_os("PA_GUESTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/guests/wasm32-wasip2/release"));
+    let path = dir.join(file);
+    assert!(path.exists(), "{} is missing: run `cargo xtask test`", path.display());
+    path
+}
+
+pub fn guest_bytes(file: &str) -> Vec<u8> {
+    std::fs::read(guest(file)).unwrap()
+}
+
+/// A running `pa` process, killed on drop.
+pub struct Pa {
+    child: Child,
+    pub url: String,
+}
+
+impl Pa {
+    /// Starts `pa <args> --listen 127.0.0.1:0` and waits for its address.
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Pa {
+        let mut cmd = Command::new(pa_bin());
+        cmd.args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .env("PA_LOG", "warn");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start pa");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines.next().expect("pa exited before listening").unwrap();
+            if let Some(url) = line.strip_prefix("listening on ") {
+                break url.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Pa { child, url }
+    }
+
+    /// `pa serve` on `data_dir` with the test admin token.
+    pub fn serve(data_dir: &Path, extra: &[&str]) -> Pa {
+        let mut args = vec!["serve", "--data-dir", data_dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        Pa::start(&args, &[("PA_ADMIN_TOKEN", ADMIN)])
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Pa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An API client for one server and key.
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub url: String,
+    pub token: String,
+}
+
+impl Api {
+    pub fn new(pa: &Pa, token: &str) -> Api {
+        Api {
+            http: reqwest::Client::new(),
+            url: pa.url.clone(),
+            token: token.to_string(),
+        }
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Vec<u8>>) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn create_tenant(&self, id: &str) -> String {
+        let (status, _) = self
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/tenants",
+                Some(json!({ "id": id }).to_string().into_bytes()),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let (status, key) = self
+            .send(reqwest::Method::POST, &format!("/api/v1/tenants/{id}/api-keys"), None)
+            .await;
+        assert_eq!(status, 201, "{key}");
+        key["key"].as_str().unwrap().to_string()
+    }
+
+    pub async fn upload(&self, tenant: &str, name: &str, version: &str, bytes: Vec<u8>) -> (u16, Value) {
+        self.send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/tenants/{tenant}/plugins/{name}/versions/{version}"),
+            Some(bytes),
+        )
+        .await
+    }
+
+    pub async fn enable(&self, tenant: &str, name: &str, body: Value) -> (u16, Value) {
+        self.send(
+            reqwest::Method::POST,
+            &format!("/api/v1/tenants/{tenant}/plugins/{name}/enable"),
+            Some(body.to_string().into_bytes()),
+        )
+        .await
+    }
+
+    /// Uploads and enables in one go, asserting success.
+    pub async fn deploy(&self, tenant: &str, name: &str, version: &str, file: &str, config: Value) {
+        let (status, body) = self.upload(tenant, name, version, guest_bytes(file)).await;
+        assert!(status == 201 || status == 200, "upload {name}: {status} {body}");
+        let mut config = config;
+        config["version"] = json!(version);
+        let (status, body) = self.enable(tenant, name, config).await;
+        assert_eq!(status, 200, "enable {name}: {body}");
+    }
+}
+
+/// GET a URL, returning status and body text.
+pub async fn get(url: &str) -> (u16, String) {
+    let response = reqwest::get(url).await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}

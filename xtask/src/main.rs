@@ -1,0 +1,110 @@
+//! Project tasks: `cargo xtask up | test | guests`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod up;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("up") => up::start(),
+        Some("test") => test(),
+        Some("guests") => build_guests(),
+        _ => Err("usage: cargo xtask <up | test | guests>".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Where the guest components are built.
+pub fn guests_dir() -> PathBuf {
+    root().join("target/guests/wasm32-wasip2/release")
+}
+
+/// The release `pa` binary.
+pub fn pa_binary() -> PathBuf {
+    root().join("target/release/pa")
+}
+
+/// Runs a command in the repository root, failing on a non-zero exit.
+pub fn run(cmd: &mut Command) -> Result {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Installs the wasm32-wasip2 target when it is missing.
+fn ensure_wasm_target() -> Result {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup: {e}"))?;
+    if !String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == "wasm32-wasip2")
+    {
+        run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"]))?;
+    }
+    Ok(())
+}
+
+/// Builds every guest workspace (`functions/`) for wasm32-wasip2.
+pub fn build_guests() -> Result {
+    ensure_wasm_target()?;
+    let target_dir = root().join("target/guests");
+    run(cargo()
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+        .arg(&target_dir)
+        .arg("--manifest-path")
+        .arg(root().join("functions/Cargo.toml")))
+}
+
+/// Builds the host in release mode (tests, `up` and benchmarks share it).
+pub fn build_host() -> Result {
+    run(cargo().args(["build", "--release", "-p", "pa-cli"]))
+}
+
+fn test() -> Result {
+    build_guests()?;
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--release",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo()
+        .args(["test", "--release", "--workspace"])
+        .env("PA_GUESTS", guests_dir())
+        .env("RUST_LIB_BACKTRACE", "0"))
+}

@@ -1,0 +1,94 @@
+//! `cargo xtask up`: build everything, start `pa serve` on the embedded
+//! default (SQLite + local blobs under `target/up`), upload and enable the
+//! example functions, and keep serving until Ctrl-C.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::{Result, build_guests, build_host, guests_dir, pa_binary, root, run};
+
+const LISTEN: &str = "127.0.0.1:8080";
+
+/// The example functions: (plugin name, component file, extra `pa plugin enable` flags).
+const EXAMPLES: &[(&str, &str, &[&str])] = &[
+    ("hello", "hello_p2.wasm", &[]),
+    (
+        "spin5",
+        "spin5_kv.wasm",
+        &["--kv-store", "default", "--var", "greeting=hello from spin-sdk 5"],
+    ),
+    (
+        "spin7",
+        "spin7_kv.wasm",
+        &["--kv-store", "default", "--var", "greeting=hello from spin-sdk 7"],
+    ),
+];
+
+pub fn start() -> Result {
+    build_guests()?;
+    build_host()?;
+    let data_dir = root().join("target/up");
+    let token = std::env::var("PA_ADMIN_TOKEN").unwrap_or_else(|_| "pa-dev-admin-token".to_string());
+    let mut server = Command::new(pa_binary())
+        .args(["serve", "--listen", LISTEN, "--data-dir"])
+        .arg(&data_dir)
+        .env("PA_ADMIN_TOKEN", &token)
+        .spawn()
+        .map_err(|e| format!("cannot start pa: {e}"))?;
+    wait_healthy()?;
+    let version = format!(
+        "0.1.{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
+    );
+    for (name, file, flags) in EXAMPLES {
+        let pa = || {
+            let mut cmd = Command::new(pa_binary());
+            cmd.env("PA_TOKEN", &token).env("PA_SERVER", format!("http://{LISTEN}"));
+            cmd
+        };
+        run(pa()
+            .args(["plugin", "push"])
+            .arg(guests_dir().join(file))
+            .args(["--name", name, "--version", &version]))?;
+        run(pa()
+            .args(["plugin", "enable", name, "--version", &version])
+            .args(*flags))?;
+    }
+    println!("\nPowerAutomation is running at http://{LISTEN} (admin API key: {token})");
+    println!("Try:");
+    println!("  curl http://{LISTEN}/t/default/fn/hello");
+    println!(
+        "  curl -X PUT --data world http://{LISTEN}/t/default/fn/spin5/kv/greeting && curl http://{LISTEN}/t/default/fn/spin5/kv/greeting"
+    );
+    println!("  curl http://{LISTEN}/t/default/fn/spin7/var");
+    println!("  curl -H 'Authorization: Bearer {token}' http://{LISTEN}/api/v1/tenants/default/plugins");
+    println!("  curl http://{LISTEN}/metrics");
+    println!("Press Ctrl-C to stop.");
+    let status = server.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("pa exited with {status}"))
+    }
+}
+
+fn wait_healthy() -> Result {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Ok(mut stream) = TcpStream::connect(LISTEN) {
+            let _ = stream.write_all(b"GET /healthz HTTP/1.0\r\n\r\n");
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
+                return Ok(());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("pa did not answer on {LISTEN} within 30 s"))
+}
