@@ -113,7 +113,10 @@ async fn faults_are_contained() {
     // Past the concurrency limit: 429 with Retry-After.
     let loop_url = fault("loop");
     let slow = tokio::spawn(async move { get(&loop_url).await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let in_flight = "pa_function_requests_in_flight{plugin=\"faults\",tenant=\"bad\"} 1";
+    while !get(&format!("{}/metrics", pa.url)).await.1.contains(in_flight) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let response = reqwest::get(fault("ok")).await.unwrap();
     assert_eq!(response.status().as_u16(), 429);
     assert!(response.headers().contains_key("retry-after"));
