@@ -1,8 +1,9 @@
-//! Project tasks: `cargo xtask up | test | guests`.
+//! Project tasks: `cargo xtask up | test | bench | guests`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod bench;
 mod up;
 
 fn main() -> ExitCode {
@@ -10,8 +11,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("up") => up::start(),
         Some("test") => test(),
+        Some("bench") => bench::start(&args[1..]),
         Some("guests") => build_guests(),
-        _ => Err("usage: cargo xtask <up | test | guests>".into()),
+        _ => Err("usage: cargo xtask <up | test | bench [http] | guests>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,7 +58,8 @@ pub fn run(cmd: &mut Command) -> Result {
     }
 }
 
-fn cargo() -> Command {
+/// The cargo that runs xtask.
+pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
@@ -86,9 +89,11 @@ pub fn build_guests() -> Result {
         .arg(root().join("functions/Cargo.toml")))
 }
 
-/// Builds the host in release mode (tests, `up` and benchmarks share it).
+/// Builds the host (`target/release/pa`) and every test in release mode, with
+/// the same feature set `cargo test` uses, so `up`, `test` and `bench` share
+/// one build.
 pub fn build_host() -> Result {
-    run(cargo().args(["build", "--release", "-p", "pa-cli"]))
+    run(cargo().args(["test", "--release", "--workspace", "--no-run"]))
 }
 
 fn test() -> Result {

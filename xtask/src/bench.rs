@@ -1,0 +1,324 @@
+//! `cargo xtask bench http`: the same hello components served by `pa`, by
+//! `wasmtime serve` 48.0.8 (default and tuned pooling flags) and a native axum
+//! hello, each loaded with `wrk` on loopback in one run; prints req/s, p50, p99,
+//! server CPU per request and the ratios.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::{Result, build_guests, build_host, cargo, guests_dir, pa_binary, root, run};
+
+const WASMTIME_VERSION: &str = "48.0.8";
+const CONNECTIONS: &str = "32";
+
+pub fn start(args: &[String]) -> Result {
+    match args.first().map(String::as_str) {
+        Some("http") | None => http(),
+        Some(other) => Err(format!("unknown benchmark `{other}`; available: http")),
+    }
+}
+
+/// One measured server.
+struct Measurement {
+    name: String,
+    requests_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    cpu_us_per_request: f64,
+}
+
+/// A server process under test, killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http() -> Result {
+    build_guests()?;
+    build_host()?;
+    run(cargo().args(["build", "--release", "-p", "native-hello"]))?;
+    let wrk = ensure_wrk()?;
+    let wasmtime = ensure_wasmtime()?;
+    let seconds: u64 = std::env::var("PA_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let p2 = guests_dir().join("hello_p2.wasm");
+    let p3 = guests_dir().join("spin7_kv.wasm");
+
+    let native = spawn(Command::new(root().join("target/release/native-hello")).arg("127.0.0.1:0"))?;
+    let (pa, token) = pa_server()?;
+    deploy(&pa, &token, "hello", &p2)?;
+    deploy(&pa, &token, "hello3", &p3)?;
+    let pooling = [
+        "-O",
+        "pooling-allocator=y",
+        "-O",
+        "pooling-memory-keep-resident=134217728",
+        "-O",
+        "pooling-table-keep-resident=1048576",
+        "-O",
+        "pooling-pagemap-scan=auto",
+    ];
+    let wasmtime_default = wasmtime_serve(&wasmtime, &[], &p2)?;
+    let wasmtime_pooling = wasmtime_serve(&wasmtime, &pooling, &p2)?;
+    let wasmtime_p3 = wasmtime_serve(&wasmtime, &["-S", "p3", "-W", "component-model-async"], &p3)?;
+    let runs: [(&str, &Server, &str); 6] = [
+        ("native axum hello", &native, "/"),
+        ("pa, wasi:http 0.2 (all limits on)", &pa, "/t/default/fn/hello/"),
+        ("pa, wasi:http 0.3 (all limits on)", &pa, "/t/default/fn/hello3/"),
+        ("wasmtime serve, 0.2, defaults", &wasmtime_default, "/"),
+        ("wasmtime serve, 0.2, tuned pooling", &wasmtime_pooling, "/"),
+        ("wasmtime serve, 0.3", &wasmtime_p3, "/"),
+    ];
+    let mut results = Vec::new();
+    for (name, server, path) in runs {
+        let m = load(&wrk, name, server, path, seconds)?;
+        eprintln!(
+            "  {:<40} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  {:>6.1} µs CPU/req",
+            m.name, m.requests_per_sec, m.p50_ms, m.p99_ms, m.cpu_us_per_request
+        );
+        results.push(m);
+    }
+
+    let rps = |name: &str| {
+        results
+            .iter()
+            .find(|m| m.name.starts_with(name))
+            .map(|m| m.requests_per_sec)
+            .unwrap_or(f64::NAN)
+    };
+    println!("\n| server | req/s | p50 ms | p99 ms | CPU µs/req |\n|---|---|---|---|---|");
+    for m in &results {
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.1} |",
+            m.name, m.requests_per_sec, m.p50_ms, m.p99_ms, m.cpu_us_per_request
+        );
+    }
+    println!("\nRatios (wrk -t1 -c{CONNECTIONS}, {seconds} s each, same machine, one run):");
+    println!(
+        "  pa 0.2 / wasmtime serve 0.2 defaults:      {:.2}× (goal ≥ 3)",
+        rps("pa, wasi:http 0.2") / rps("wasmtime serve, 0.2, defaults")
+    );
+    println!(
+        "  pa 0.2 / wasmtime serve 0.2 tuned pooling: {:.2}× (goal ≥ 1.3)",
+        rps("pa, wasi:http 0.2") / rps("wasmtime serve, 0.2, tuned")
+    );
+    println!(
+        "  pa 0.3 / wasmtime serve 0.3:               {:.2}× (goal ≥ 1.1)",
+        rps("pa, wasi:http 0.3") / rps("wasmtime serve, 0.3")
+    );
+    println!(
+        "  pa 0.2 / native axum:                      {:.2}×",
+        rps("pa, wasi:http 0.2") / rps("native axum")
+    );
+    println!(
+        "  pa 0.3 / native axum:                      {:.2}×",
+        rps("pa, wasi:http 0.3") / rps("native axum")
+    );
+    Ok(())
+}
+
+/// Starts a process that prints `… http://ADDR…` once listening.
+fn spawn(cmd: &mut Command) -> Result<Server> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    for stream in [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child.stderr.take().map(|s| Box::new(s) as _),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(std::result::Result::ok) {
+                if let Some(at) = line.find("http://") {
+                    let addr: String = line[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+                    let _ = tx.send(addr.trim_end_matches('/').replace("0.0.0.0", "127.0.0.1"));
+                }
+            }
+        });
+    }
+    let url = rx
+        .recv_timeout(Duration::from_secs(120))
+        .map_err(|_| format!("{cmd:?} did not start listening"))?;
+    Ok(Server { child, url })
+}
+
+fn pa_server() -> Result<(Server, String)> {
+    let data = root().join("target/bench/pa");
+    let _ = std::fs::remove_dir_all(&data);
+    let token = "bench-admin-token".to_string();
+    let server = spawn(
+        Command::new(pa_binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .env("PA_ADMIN_TOKEN", &token)
+            .env("PA_LOG", "warn"),
+    )?;
+    Ok((server, token))
+}
+
+/// Uploads and enables a component with every limit on.
+fn deploy(server: &Server, token: &str, name: &str, file: &PathBuf) -> Result {
+    let pa = || {
+        let mut cmd = Command::new(pa_binary());
+        cmd.env("PA_TOKEN", token)
+            .env("PA_SERVER", &server.url)
+            .stdout(Stdio::null());
+        cmd
+    };
+    run(pa()
+        .args(["plugin", "push"])
+        .arg(file)
+        .args(["--name", name, "--version", "1.0.0"]))?;
+    run(pa().args([
+        "plugin",
+        "enable",
+        name,
+        "--version",
+        "1.0.0",
+        "--timeout-ms",
+        "30000",
+        "--memory-mib",
+        "128",
+        "--max-concurrency",
+        "256",
+    ]))
+}
+
+fn wasmtime_serve(wasmtime: &PathBuf, flags: &[&str], component: &PathBuf) -> Result<Server> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    spawn(
+        Command::new(wasmtime)
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "-S", "cli"])
+            .args(flags)
+            .arg(component),
+    )
+}
+
+/// Warms up, then runs wrk and reads its report and the server's CPU time.
+fn load(wrk: &str, name: &str, server: &Server, path: &str, seconds: u64) -> Result<Measurement> {
+    let url = format!("{}{path}", server.url);
+    let wrk_run = |secs: u64| {
+        Command::new(wrk)
+            .args(["-t1", "-c", CONNECTIONS, "-d", &format!("{secs}s"), "--latency", &url])
+            .output()
+            .map_err(|e| format!("wrk: {e}"))
+    };
+    wrk_run(2)?;
+    let cpu_before = cpu_ticks(server.child.id())?;
+    let out = wrk_run(seconds)?;
+    let cpu_after = cpu_ticks(server.child.id())?;
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |prefix: &str| -> Option<&str> {
+        report
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .map(str::trim)
+    };
+    let requests_per_sec: f64 = field("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("{name}: no Requests/sec in\n{report}"))?;
+    if report.contains("Non-2xx") || report.contains("Socket errors") {
+        return Err(format!("{name}: errors under load:\n{report}"));
+    }
+    let total: f64 = report
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .split_once(" requests in ")
+                .and_then(|(n, _)| n.trim().parse().ok())
+        })
+        .unwrap_or(f64::NAN);
+    let ticks_per_sec = 100.0;
+    let cpu_us_per_request = (cpu_after - cpu_before) as f64 / ticks_per_sec * 1e6 / total;
+    Ok(Measurement {
+        name: name.to_string(),
+        requests_per_sec,
+        p50_ms: latency(field("50%")),
+        p99_ms: latency(field("99%")),
+        cpu_us_per_request,
+    })
+}
+
+fn latency(value: Option<&str>) -> f64 {
+    let Some(v) = value else { return f64::NAN };
+    let (number, scale) = if let Some(n) = v.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = v.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (v, f64::NAN)
+    };
+    number.trim().parse::<f64>().map(|n| n * scale).unwrap_or(f64::NAN)
+}
+
+/// User + system CPU ticks of a process (and its threads).
+fn cpu_ticks(pid: u32) -> Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
+    let after_name = &stat[stat.rfind(')').ok_or("bad /proc stat")? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let utime: u64 = fields[11].parse().map_err(|_| "bad utime")?;
+    let stime: u64 = fields[12].parse().map_err(|_| "bad stime")?;
+    Ok(utime + stime)
+}
+
+fn ensure_wrk() -> Result<String> {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        run(Command::new("apt-get").args(["install", "-y", "wrk"])).or_else(|_| {
+            run(Command::new("apt-get").arg("update"))
+                .and_then(|_| run(Command::new("apt-get").args(["install", "-y", "wrk"])))
+        })?;
+    }
+    Ok("wrk".to_string())
+}
+
+/// `wasmtime` 48.0.8, installed once into a cache outside the repository
+/// (`PA_BENCH_TOOLS`, default `~/.cache/pa-bench`): about ten minutes.
+fn ensure_wasmtime() -> Result<PathBuf> {
+    let tools = std::env::var_os("PA_BENCH_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into())).join(".cache/pa-bench")
+        });
+    let root_dir = tools.join(format!("wasmtime-{WASMTIME_VERSION}"));
+    let binary = root_dir.join("bin/wasmtime");
+    if !binary.exists() {
+        eprintln!(
+            "xtask: installing wasmtime-cli {WASMTIME_VERSION} into {} (about ten minutes, once)",
+            root_dir.display()
+        );
+        run(cargo()
+            .args([
+                "install",
+                &format!("wasmtime-cli@{WASMTIME_VERSION}"),
+                "--locked",
+                "--root",
+            ])
+            .arg(&root_dir))?;
+    }
+    Ok(binary)
+}
