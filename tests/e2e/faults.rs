@@ -29,6 +29,58 @@ async fn origin() -> u16 {
     port
 }
 
+/// An `openssl s_server` with a self-signed certificate on loopback, killed
+/// when the returned guard drops.
+fn tls_origin(dir: &std::path::Path) -> (u16, KillOnDrop) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = std::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept", &port.to_string(), "-cert"])
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    let guard = KillOnDrop(server);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (port, guard)
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Asserts the healthy tenant's function answers while `fault` runs.
 async fn while_healthy_answers<F: Future<Output = (u16, String)>>(healthy: &str, fault: F) -> (u16, String) {
     let (result, healthy) = tokio::join!(fault, async {
@@ -109,6 +161,21 @@ async fn faults_are_contained() {
     let (status, body) = get(&format!("{}/t/bad/fn/wild/fetch?url=http://127.0.0.1:{port}/", pa.url)).await;
     assert_eq!(status, 502, "{body}");
     assert!(body.contains("DestinationIpProhibited"), "{body}");
+
+    // HTTPS goes through TLS to the checked address, verifying certificates.
+    let (tls_port, _tls_origin) = tls_origin(data.path());
+    let tls_grant = json!({ "grants": { "allowed_outbound_hosts": [format!("https://127.0.0.1:{tls_port}")] } });
+    bad.deploy("bad", "tls", "1.0.0", "faults.wasm", tls_grant).await;
+    let (status, body) = get(&format!(
+        "{}/t/bad/fn/tls/fetch?url=https://127.0.0.1:{tls_port}/",
+        pa.url
+    ))
+    .await;
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body.contains("TlsCertificateError"),
+        "a self-signed origin must fail certificate checks: {body}"
+    );
 
     // Past the concurrency limit: 429 with Retry-After.
     let loop_url = fault("loop");

@@ -329,3 +329,32 @@ async fn upgrading_under_load_loses_no_request() {
     );
     assert_eq!(get(&url).await, (200, "ok".to_string()));
 }
+
+#[tokio::test]
+async fn shutdown_finishes_requests_in_flight() {
+    let data = tempfile::tempdir().unwrap();
+    let pa = Pa::serve(data.path(), &[]);
+    let api = Api::new(&pa, ADMIN);
+    api.deploy(
+        "default",
+        "slow",
+        "1.0.0",
+        "faults.wasm",
+        json!({ "limits": { "timeout_ms": 1000 } }),
+    )
+    .await;
+    let url = format!("{}/t/default/fn/slow/loop", pa.url);
+    let in_flight = tokio::spawn(async move {
+        let response = reqwest::get(&url).await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    });
+    let gauge = "pa_function_requests_in_flight{plugin=\"slow\",tenant=\"default\"} 1";
+    while !get(&format!("{}/metrics", pa.url)).await.1.contains(gauge) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let status = tokio::task::spawn_blocking(move || pa.terminate()).await.unwrap();
+    // The request in flight was answered (its function hit its timeout), not dropped.
+    let (code, body) = in_flight.await.unwrap();
+    assert_eq!(code, 504, "{body}");
+    assert!(status.success(), "pa exited with {status}");
+}

@@ -62,6 +62,14 @@ impl Pa {
         Pa::start(&args, &[("PA_ADMIN_TOKEN", ADMIN)])
     }
 
+    /// Sends SIGTERM (graceful shutdown) and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        self.child.wait().unwrap()
+    }
+
     pub fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use pa_server::{Platform, PlatformConfig};
+use pa_server::{Compiler, Platform, PlatformConfig};
 
 #[derive(Parser)]
 #[command(name = "pa", version, about = "PowerAutomation: a multi-tenant WebAssembly host")]
@@ -24,6 +24,10 @@ enum Command {
     Up(UpArgs),
     /// Manage plugins on a running server.
     Plugin(plugin::PluginArgs),
+    /// Internal: compile a component read on stdin for engine `p2` or `p3`
+    /// (run by `pa serve` in a child process it can kill at the time limit).
+    #[command(hide = true)]
+    CompileWorker { engine: String },
 }
 
 #[derive(clap::Args)]
@@ -86,6 +90,7 @@ async fn main() {
         Command::Serve(args) => serve(args).await,
         Command::Up(args) => up(args).await,
         Command::Plugin(args) => plugin::run(args).await,
+        Command::CompileWorker { engine } => pa_server::compile_worker(&engine).map_err(anyhow::Error::msg),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
@@ -109,6 +114,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir,
         database_url: args.database_url,
         max_upload_bytes: args.max_upload_bytes,
+        compiler: Compiler::Process {
+            program: std::env::current_exe()?,
+            args: vec!["compile-worker".into()],
+        },
         compile_timeout: Duration::from_secs(args.compile_timeout_secs),
         tenant_concurrency: args.tenant_concurrency,
     })

@@ -4,11 +4,18 @@
 //! unless that address was granted explicitly.
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 use http::uri::Scheme;
 use http_body_util::BodyExt;
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode as P2ErrorCode;
+use wasmtime_wasi_http::p3::bindings::http::types::ErrorCode as P3ErrorCode;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 /// A malformed allowlist entry.
@@ -137,12 +144,54 @@ pub(crate) fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
+/// A connection to an origin, plain or TLS.
+trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+/// TLS client trusting the Web PKI roots. It connects over a socket already
+/// opened to the checked address, so DNS cannot be consulted twice.
+static TLS: LazyLock<TlsConnector> = LazyLock::new(|| {
+    let roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.into(),
+    };
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    TlsConnector::from(Arc::new(config))
+});
+
 /// The `wasi:http` hooks of one instance: applies the plugin's allowlist.
 pub(crate) struct Egress {
     pub(crate) allow: Arc<AllowList>,
 }
 
+/// Whether a TLS failure is the origin's certificate being refused.
+fn is_certificate_error(err: &std::io::Error) -> bool {
+    err.get_ref()
+        .and_then(|e| e.downcast_ref::<tokio_rustls::rustls::Error>())
+        .is_some_and(|e| matches!(e, tokio_rustls::rustls::Error::InvalidCertificate(_)))
+}
+
 impl WasiHttpHooks for Egress {
+    fn p2_error_from_tls(&mut self, err: &std::io::Error) -> P2ErrorCode {
+        if is_certificate_error(err) {
+            P2ErrorCode::TlsCertificateError
+        } else {
+            P2ErrorCode::TlsProtocolError
+        }
+    }
+
+    fn p3_error_from_tls(&mut self, err: &std::io::Error) -> P3ErrorCode {
+        if is_certificate_error(err) {
+            P3ErrorCode::TlsCertificateError
+        } else {
+            P3ErrorCode::TlsProtocolError
+        }
+    }
+
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,
@@ -186,11 +235,6 @@ async fn send(
     let rule = allow
         .rule_for(scheme.as_str(), &host, port)
         .ok_or(HttpError::HttpRequestDenied)?;
-    if scheme == Scheme::HTTPS {
-        // TLS egress needs a TLS client that connects to the address checked
-        // here; until it exists, refuse rather than bypass the address check.
-        return Err(HttpError::TlsProtocolError);
-    }
     let connect_timeout = options
         .and_then(|o| o.connect_timeout)
         .unwrap_or(Duration::from_secs(10));
@@ -212,6 +256,16 @@ async fn send(
         .await
         .map_err(|_| HttpError::ConnectionTimeout)?
         .map_err(HttpError::Connect)?;
+    let stream: Box<dyn Io> = if scheme == Scheme::HTTPS {
+        let name = ServerName::try_from(host.clone()).map_err(|_| HttpError::HttpRequestUriInvalid)?;
+        let tls = tokio::time::timeout(connect_timeout, TLS.connect(name, stream))
+            .await
+            .map_err(|_| HttpError::ConnectionTimeout)?
+            .map_err(HttpError::Tls)?;
+        Box::new(tls)
+    } else {
+        Box::new(stream)
+    };
     let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     *request.uri_mut() = path.parse().map_err(|_| HttpError::HttpRequestUriInvalid)?;

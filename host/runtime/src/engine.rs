@@ -12,6 +12,8 @@ use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use crate::compile::Compiler;
+
 use crate::cache::ComponentCache;
 use crate::spin::{self, KeyValueBackend};
 use crate::state::InstanceState;
@@ -53,15 +55,22 @@ pub struct Runtime {
     p2: EngineKit,
     p3: EngineKit,
     pub(crate) kv: Arc<dyn KeyValueBackend>,
+    compiler: Compiler,
     compile_timeout: Duration,
     prepared: Mutex<HashMap<String, Prepared>>,
     ticker_stop: Arc<AtomicBool>,
 }
 
 impl Runtime {
-    /// Builds the engines, with compiled code cached under `cache_dir` and
-    /// key-value data kept by `kv`.
-    pub fn new(cache_dir: &Path, kv: Arc<dyn KeyValueBackend>, compile_timeout: Duration) -> wasmtime::Result<Runtime> {
+    /// Builds the engines, with compiled code cached under `cache_dir`,
+    /// key-value data kept by `kv`, and new components compiled by `compiler`
+    /// within `compile_timeout`.
+    pub fn new(
+        cache_dir: &Path,
+        kv: Arc<dyn KeyValueBackend>,
+        compiler: Compiler,
+        compile_timeout: Duration,
+    ) -> wasmtime::Result<Runtime> {
         let p2 = EngineKit::new(false, cache_dir)?;
         let p3 = EngineKit::new(true, cache_dir)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
@@ -77,6 +86,7 @@ impl Runtime {
             p2,
             p3,
             kv,
+            compiler,
             compile_timeout,
             prepared: Mutex::new(HashMap::new()),
             ticker_stop,
@@ -98,7 +108,11 @@ impl Runtime {
             return Err(LoadError::MissingImports(missing));
         }
         let kit = self.kit(world);
-        let component: Component = kit.cache.load(&kit.engine, &sha256, bytes, self.compile_timeout)?;
+        let compile = || {
+            self.compiler
+                .precompile(&kit.engine, world, bytes, self.compile_timeout)
+        };
+        let component: Component = kit.cache.load(&kit.engine, &sha256, compile)?;
         let link = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
         let pre = kit.linker.instantiate_pre(&component).map_err(link)?;
         let pre = match world {
@@ -128,28 +142,36 @@ impl Drop for Runtime {
     }
 }
 
+/// The engine configuration: pooling allocator (with copy-on-write memory
+/// images, kept-resident slots and pagemap scanning for cheap resets), epoch
+/// interruption and fuel. `concurrency` enables the component-model async ABI
+/// that `wasi:http` 0.3 needs; the 0.2 engine runs cheaper without it.
+pub(crate) fn new_engine(concurrency: bool) -> wasmtime::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(POOL_INSTANCES)
+        .total_core_instances(POOL_INSTANCES * 4)
+        .total_memories(POOL_INSTANCES * 2)
+        .total_tables(POOL_INSTANCES * 4)
+        .total_stacks(POOL_INSTANCES)
+        .max_memory_size(4 << 30)
+        .linear_memory_keep_resident(128 << 20)
+        .table_keep_resident(1 << 20)
+        .pagemap_scan(Enabled::Auto);
+    let mut config = Config::new();
+    config
+        .epoch_interruption(true)
+        .consume_fuel(true)
+        .concurrency_support(concurrency)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    if concurrency {
+        config.wasm_component_model_async(true);
+    }
+    Engine::new(&config)
+}
+
 impl EngineKit {
     fn new(concurrency: bool, cache_dir: &Path) -> wasmtime::Result<EngineKit> {
-        let mut pool = PoolingAllocationConfig::new();
-        pool.total_component_instances(POOL_INSTANCES)
-            .total_core_instances(POOL_INSTANCES * 4)
-            .total_memories(POOL_INSTANCES * 2)
-            .total_tables(POOL_INSTANCES * 4)
-            .total_stacks(POOL_INSTANCES)
-            .max_memory_size(4 << 30)
-            .linear_memory_keep_resident(1 << 20)
-            .table_keep_resident(1 << 16)
-            .pagemap_scan(Enabled::Auto);
-        let mut config = Config::new();
-        config
-            .epoch_interruption(true)
-            .consume_fuel(true)
-            .concurrency_support(concurrency)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        if concurrency {
-            config.wasm_component_model_async(true);
-        }
-        let engine = Engine::new(&config)?;
+        let engine = new_engine(concurrency)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::GuestTaskId;
-use wasmtime::{Store, StoreContextMut, Trap};
+use wasmtime::{AsContextMut, Store, StoreContextMut, Trap, UpdateDeadline};
 use wasmtime_wasi_http::handler::{
     ExpirationError, HandlerState, InstantiationError, Proxy, ProxyHandler, ShouldAccept, WorkerExpiration,
     WorkerState, WorkerStatus,
@@ -77,13 +77,23 @@ impl Sandbox {
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_fuel(u64::MAX).expect("fuel is enabled on every engine");
-        store.set_epoch_deadline(self.epoch_ticks());
-        store.epoch_deadline_trap();
+        // At every epoch tick a running guest yields to the executor (so a busy
+        // guest never holds a worker thread for long) and stops at its deadline.
+        store.epoch_deadline_callback(|store| {
+            if Instant::now() >= store.data().deadline {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        self.arm(&mut store.as_context_mut());
         store
     }
 
-    fn epoch_ticks(&self) -> u64 {
-        self.limits.timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64) + 1
+    /// Starts the clock of a new request on `store`.
+    fn arm(&self, store: &mut StoreContextMut<'_, InstanceState>) {
+        store.data_mut().deadline = Instant::now() + self.timeout();
+        store.set_epoch_deadline(1);
     }
 
     fn timeout(&self) -> Duration {
@@ -297,7 +307,7 @@ impl WorkerState for P3Worker {
         _data: (),
         _task: GuestTaskId,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
-        store.set_epoch_deadline(self.sandbox.epoch_ticks());
+        self.sandbox.arm(&mut store);
         Box::pin(tokio::time::sleep(self.sandbox.timeout()))
     }
 

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 mod cache;
+mod compile;
 mod egress;
 mod engine;
 mod error;
@@ -13,12 +14,13 @@ mod spin;
 mod state;
 mod world;
 
+pub use compile::{Compiler, compile_worker};
 pub use egress::{AllowList, AllowListError};
 pub use engine::{Prepared, Runtime};
 pub use error::{InvokeError, LoadError};
 pub use http::{FunctionConfig, HttpFunction, Invocation};
 pub use limits::Limits;
-pub use spin::{KeyValueBackend, KvScope, MemoryKeyValue};
+pub use spin::{KeyValueBackend, KvScope};
 pub use wasmtime_wasi_http::{Error as HttpBodyError, WasiBody};
 pub use world::World;
 

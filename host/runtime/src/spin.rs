@@ -53,35 +53,6 @@ pub trait KeyValueBackend: Send + Sync + 'static {
     async fn keys(&self, scope: &KvScope) -> anyhow::Result<Vec<String>>;
 }
 
-/// An in-memory [`KeyValueBackend`], for tests and throw-away runs.
-#[derive(Default)]
-pub struct MemoryKeyValue(std::sync::Mutex<HashMap<(KvScope, String), Vec<u8>>>);
-
-#[async_trait::async_trait]
-impl KeyValueBackend for MemoryKeyValue {
-    async fn get(&self, scope: &KvScope, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        Ok(self.0.lock().unwrap().get(&(scope.clone(), key.to_string())).cloned())
-    }
-    async fn set(&self, scope: &KvScope, key: &str, value: &[u8]) -> anyhow::Result<()> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert((scope.clone(), key.to_string()), value.to_vec());
-        Ok(())
-    }
-    async fn delete(&self, scope: &KvScope, key: &str) -> anyhow::Result<()> {
-        self.0.lock().unwrap().remove(&(scope.clone(), key.to_string()));
-        Ok(())
-    }
-    async fn exists(&self, scope: &KvScope, key: &str) -> anyhow::Result<bool> {
-        Ok(self.0.lock().unwrap().contains_key(&(scope.clone(), key.to_string())))
-    }
-    async fn keys(&self, scope: &KvScope) -> anyhow::Result<Vec<String>> {
-        let map = self.0.lock().unwrap();
-        Ok(map.keys().filter(|(s, _)| s == scope).map(|(_, k)| k.clone()).collect())
-    }
-}
-
 /// What one plugin's instances may use: its key-value stores and variables.
 #[derive(Clone)]
 pub(crate) struct SpinCtx {

@@ -2,6 +2,7 @@
 //! wasi:http with the plugin's egress policy, the memory limiter and Spin.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -19,6 +20,8 @@ pub(crate) struct InstanceState {
     egress: Egress,
     pub(crate) limiter: MemoryLimiter,
     spin: SpinCtx,
+    /// When the current request must stop; checked at every epoch tick.
+    pub(crate) deadline: Instant,
 }
 
 impl InstanceState {
@@ -36,6 +39,7 @@ impl InstanceState {
             egress: Egress { allow },
             limiter: MemoryLimiter::new(memory_mib),
             spin,
+            deadline: Instant::now(),
         }
     }
 

@@ -13,6 +13,7 @@ mod metrics;
 mod platform;
 pub mod up;
 
+pub use pa_runtime::{Compiler, compile_worker};
 pub use platform::{Platform, PlatformConfig, app};
 
 /// Waits for Ctrl-C or SIGTERM, for graceful shutdown.

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{any, get, post, put};
-use pa_runtime::Runtime;
+use pa_runtime::{Compiler, Runtime};
 use pa_store::{Blobs, Store};
 use tower_http::trace::TraceLayer;
 
@@ -26,6 +26,8 @@ pub struct PlatformConfig {
     pub database_url: Option<String>,
     /// Largest accepted component upload, in bytes.
     pub max_upload_bytes: usize,
+    /// Where uploaded components are compiled.
+    pub compiler: Compiler,
     /// Time limit for compiling one uploaded component.
     pub compile_timeout: Duration,
     /// Requests one tenant may have running at once across its plugins.
@@ -38,6 +40,7 @@ impl Default for PlatformConfig {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             max_upload_bytes: 50 << 20,
+            compiler: Compiler::Thread,
             compile_timeout: Duration::from_secs(60),
             tenant_concurrency: 256,
         }
@@ -79,6 +82,7 @@ impl Platform {
         let runtime = Runtime::new(
             &config.data_dir.join("cache"),
             Arc::new(store.clone()),
+            config.compiler,
             config.compile_timeout,
         )
         .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly runtime: {e:#}"))?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use pa_runtime::{AllowList, FunctionConfig, HttpFunction, Limits, Runtime};
+use pa_runtime::{AllowList, Compiler, FunctionConfig, HttpFunction, Limits, Runtime};
 use pa_store::Store;
 
 use crate::error::ApiError;
@@ -30,8 +30,13 @@ pub async fn router(manifest_path: &Path, data_dir: &Path) -> anyhow::Result<Rou
     let app = manifest::parse(&text, dir, &|name| std::env::var(name).ok())?;
     std::fs::create_dir_all(data_dir)?;
     let store = Store::open(&format!("sqlite://{}", data_dir.join("pa.db").display())).await?;
-    let runtime = Runtime::new(&data_dir.join("cache"), Arc::new(store), Duration::from_secs(120))
-        .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly runtime: {e:#}"))?;
+    let runtime = Runtime::new(
+        &data_dir.join("cache"),
+        Arc::new(store),
+        Compiler::Thread,
+        Duration::from_secs(120),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly runtime: {e:#}"))?;
     let mut functions = std::collections::HashMap::new();
     for (id, spec) in &app.components {
         let bytes = std::fs::read(&spec.source)
