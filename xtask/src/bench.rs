@@ -105,26 +105,31 @@ fn http() -> Result {
         );
     }
     println!("\nRatios (wrk -t1 -c{CONNECTIONS}, {seconds} s each, same machine, one run):");
-    println!(
-        "  pa 0.2 / wasmtime serve 0.2 defaults:      {:.2}× (goal ≥ 3)",
-        rps("pa, wasi:http 0.2") / rps("wasmtime serve, 0.2, defaults")
-    );
-    println!(
-        "  pa 0.2 / wasmtime serve 0.2 tuned pooling: {:.2}× (goal ≥ 1.3)",
-        rps("pa, wasi:http 0.2") / rps("wasmtime serve, 0.2, tuned")
-    );
-    println!(
-        "  pa 0.3 / wasmtime serve 0.3:               {:.2}× (goal ≥ 1.1)",
-        rps("pa, wasi:http 0.3") / rps("wasmtime serve, 0.3")
-    );
-    println!(
-        "  pa 0.2 / native axum:                      {:.2}×",
-        rps("pa, wasi:http 0.2") / rps("native axum")
-    );
-    println!(
-        "  pa 0.3 / native axum:                      {:.2}×",
-        rps("pa, wasi:http 0.3") / rps("native axum")
-    );
+    let ratios = [
+        (
+            "pa 0.2 / wasmtime serve 0.2 defaults",
+            "pa, wasi:http 0.2",
+            "wasmtime serve, 0.2, defaults",
+            " (goal ≥ 3)",
+        ),
+        (
+            "pa 0.2 / wasmtime serve 0.2 tuned pooling",
+            "pa, wasi:http 0.2",
+            "wasmtime serve, 0.2, tuned",
+            " (goal ≥ 1.3)",
+        ),
+        (
+            "pa 0.3 / wasmtime serve 0.3",
+            "pa, wasi:http 0.3",
+            "wasmtime serve, 0.3",
+            " (goal ≥ 1.1)",
+        ),
+        ("pa 0.2 / native axum", "pa, wasi:http 0.2", "native axum", ""),
+        ("pa 0.3 / native axum", "pa, wasi:http 0.3", "native axum", ""),
+    ];
+    for (label, ours, theirs, goal) in ratios {
+        println!("  {label:<42} {:.2}×{goal}", rps(ours) / rps(theirs));
+    }
     Ok(())
 }
 

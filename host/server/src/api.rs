@@ -239,6 +239,6 @@ pub async fn disable(
 ) -> Result<Response, ApiError> {
     require_tenant(&platform, &tenant).await?;
     caller.can_write(&tenant)?;
-    Deployments::disable(&platform.deployments, &platform, &tenant, &name).await?;
+    platform.deployments.disable(&platform, &tenant, &name).await?;
     Ok(Json(json!({ "name": name, "enabled": null })).into_response())
 }
