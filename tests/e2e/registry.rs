@@ -70,6 +70,9 @@ async fn spin_apps_run_unchanged_and_keep_their_data_across_restarts() {
     let client = reqwest::Client::new();
     for name in ["spin5", "spin7"] {
         let base = format!("{}/t/default/fn/{name}", pa.url);
+        for root in [base.clone(), format!("{base}/")] {
+            assert_eq!(get(&root).await, (200, format!("{name} hello")), "{root}");
+        }
         assert_eq!(get(&format!("{base}/var")).await, (200, format!("hi from {name}")));
         assert_eq!(get(&format!("{base}/kv/k")).await.0, 404);
         let put = client

@@ -20,6 +20,7 @@ async fn up_serves_the_example_manifest() {
     );
 
     assert_eq!(get(&format!("{}/hello", pa.url)).await, (200, "hello from pa".into()));
+    assert_eq!(get(&format!("{}/hello3", pa.url)).await, (200, "hello from pa".into()));
     assert_eq!(get(&format!("{}/spin5", pa.url)).await, (200, "spin5 hello".into()));
     assert_eq!(
         get(&format!("{}/spin7/anything", pa.url)).await,

@@ -53,7 +53,7 @@ fn http() -> Result {
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
     let p2 = guests_dir().join("hello_p2.wasm");
-    let p3 = guests_dir().join("spin7_kv.wasm");
+    let p3 = guests_dir().join("hello_p3.wasm");
 
     let native = spawn(Command::new(root().join("target/release/native-hello")).arg("127.0.0.1:0"))?;
     let (pa, token) = pa_server()?;
@@ -133,9 +133,13 @@ fn http() -> Result {
     Ok(())
 }
 
-/// Starts a process that prints `… http://ADDR…` once listening.
+/// Starts a process that prints `… http://ADDR…` once listening. Backtrace
+/// capture is off for every server alike (with `RUST_BACKTRACE=1` wasmtime
+/// captures one on every store drop).
 fn spawn(cmd: &mut Command) -> Result<Server> {
     let mut child = cmd
+        .env_remove("RUST_BACKTRACE")
+        .env("RUST_LIB_BACKTRACE", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

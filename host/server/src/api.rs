@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::Caller;
-use crate::deploy::{Deployments, EnableRequest};
+use crate::deploy::EnableRequest;
 use crate::error::ApiError;
 use crate::platform::Platform;
 

@@ -72,7 +72,7 @@ pub async fn call(function: &HttpFunction, request: http::Request<WasiBody>) -> 
     Ok(invocation.response.map(Body::new))
 }
 
-/// `ANY /t/{tenant}/fn/{plugin}[/{*rest}]`.
+/// `ANY /t/{tenant}/fn/{plugin}[/…]`.
 pub async fn function(
     State(platform): State<Platform>,
     Path(params): Path<HashMap<String, String>>,
@@ -80,9 +80,8 @@ pub async fn function(
 ) -> Response {
     let tenant = params.get("tenant").cloned().unwrap_or_default();
     let plugin = params.get("plugin").cloned().unwrap_or_default();
-    let rest = params.get("rest").map(|r| format!("/{r}")).unwrap_or_default();
     let started = Instant::now();
-    let result = run(&platform, &tenant, &plugin, &rest, request).await;
+    let result = run(&platform, &tenant, &plugin, request).await;
     let response = result.unwrap_or_else(|e| {
         if let Some(limit) = limit_name(&e) {
             platform.metrics.limit_hit(&tenant, &plugin, limit);
@@ -104,13 +103,7 @@ fn limit_name(e: &ApiError) -> Option<&'static str> {
     }
 }
 
-async fn run(
-    platform: &Platform,
-    tenant: &str,
-    plugin: &str,
-    rest: &str,
-    request: Request,
-) -> Result<Response, ApiError> {
+async fn run(platform: &Platform, tenant: &str, plugin: &str, request: Request) -> Result<Response, ApiError> {
     let live = platform
         .deployments
         .get(tenant, plugin)
@@ -154,10 +147,16 @@ async fn run(
             )
         })?;
     let base = format!("/t/{tenant}/fn/{plugin}");
+    let rest = request
+        .uri()
+        .path()
+        .strip_prefix(base.as_str())
+        .unwrap_or_default()
+        .to_string();
     let matched = RouteMatch {
         route: "/...",
         base: &base,
-        path_info: rest,
+        path_info: &rest,
     };
     let guest = guest_request(request, &matched);
     let _in_flight = platform.metrics.in_flight(tenant, plugin);

@@ -142,6 +142,7 @@ pub fn app(platform: Platform) -> Router {
         .route("/api/v1/tenants", post(api::create_tenant))
         .nest("/api/v1/tenants/{tenant}", tenant_api)
         .route("/t/{tenant}/fn/{plugin}", any(invoke::function))
+        .route("/t/{tenant}/fn/{plugin}/", any(invoke::function))
         .route("/t/{tenant}/fn/{plugin}/{*rest}", any(invoke::function))
         .fallback(|| async { crate::error::ApiError::not_found("no such route") })
         .layer(TraceLayer::new_for_http())
