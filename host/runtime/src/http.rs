@@ -254,7 +254,7 @@ struct P3Handler {
 
 /// Requests one 0.3 instance may serve at once, and over its lifetime.
 const P3_CONCURRENT_PER_INSTANCE: usize = 16;
-const P3_REQUESTS_PER_INSTANCE: usize = 10_000;
+const P3_REQUESTS_PER_INSTANCE: usize = 128;
 /// How long an idle 0.3 instance is kept for reuse.
 const P3_IDLE: Duration = Duration::from_secs(10);
 
