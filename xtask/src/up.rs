@@ -38,14 +38,10 @@ pub fn start() -> Result {
         .spawn()
         .map_err(|e| format!("cannot start pa: {e}"))?;
     wait_healthy()?;
-    let version = format!(
-        "0.1.{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs()
-    );
     for (name, file, flags) in EXAMPLES {
+        // The version names the content, so re-running `up` with unchanged
+        // guests re-uses their versions and a rebuilt guest gets a new one.
+        let version = format!("0.1.0+{}", content_id(&guests_dir().join(file))?);
         let pa = || {
             let mut cmd = Command::new(pa_binary());
             cmd.env("PA_TOKEN", &token).env("PA_SERVER", format!("http://{LISTEN}"));
@@ -91,4 +87,16 @@ fn wait_healthy() -> Result {
         std::thread::sleep(Duration::from_millis(100));
     }
     Err(format!("pa did not answer on {LISTEN} within 30 s"))
+}
+
+/// The first 12 hex digits of a file's SHA-256 (via coreutils' `sha256sum`).
+fn content_id(path: &std::path::Path) -> Result<String> {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .map_err(|e| format!("sha256sum: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.get(..12)
+        .map(str::to_string)
+        .ok_or_else(|| format!("sha256sum printed nothing for {}", path.display()))
 }
