@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{ADMIN, Api, Pa, get};
+use crate::support::{ADMIN, Api, Pa, get, wait_in_flight};
 
 /// A one-page HTTP server on loopback, for outbound-HTTP grants.
 async fn origin() -> u16 {
@@ -180,10 +180,7 @@ async fn faults_are_contained() {
     // Past the concurrency limit: 429 with Retry-After.
     let loop_url = fault("loop");
     let slow = tokio::spawn(async move { get(&loop_url).await });
-    let in_flight = "pa_function_requests_in_flight{plugin=\"faults\",tenant=\"bad\"} 1";
-    while !get(&format!("{}/metrics", pa.url)).await.1.contains(in_flight) {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_in_flight(&pa.url, "bad", "faults").await;
     let response = reqwest::get(fault("ok")).await.unwrap();
     assert_eq!(response.status().as_u16(), 429);
     assert!(response.headers().contains_key("retry-after"));

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{ADMIN, Api, Pa, get, guest, guest_bytes, pa_bin};
+use crate::support::{ADMIN, Api, Pa, get, guest, guest_bytes, pa_bin, wait_in_flight};
 
 fn cli(pa: &Pa, args: &[&str]) -> std::process::Output {
     Command::new(pa_bin())
@@ -351,10 +351,7 @@ async fn shutdown_finishes_requests_in_flight() {
         let response = reqwest::get(&url).await.unwrap();
         (response.status().as_u16(), response.text().await.unwrap())
     });
-    let gauge = "pa_function_requests_in_flight{plugin=\"slow\",tenant=\"default\"} 1";
-    while !get(&format!("{}/metrics", pa.url)).await.1.contains(gauge) {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_in_flight(&pa.url, "default", "slow").await;
     let status = tokio::task::spawn_blocking(move || pa.terminate()).await.unwrap();
     // The request in flight was answered (its function hit its timeout), not dropped.
     let (code, body) = in_flight.await.unwrap();

@@ -164,3 +164,11 @@ pub async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
+
+/// Waits until `/metrics` shows one request of `tenant`/`plugin` in flight.
+pub async fn wait_in_flight(pa_url: &str, tenant: &str, plugin: &str) {
+    let gauge = format!("pa_function_requests_in_flight{{plugin=\"{plugin}\",tenant=\"{tenant}\"}} 1");
+    while !get(&format!("{pa_url}/metrics")).await.1.contains(&gauge) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}

@@ -3,6 +3,7 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -34,7 +35,10 @@ impl ComponentCache {
         let path = self.dir.join(format!("{sha256}.cwasm"));
         if !path.exists() {
             let compiled = compile()?;
-            let tmp = self.dir.join(format!("{sha256}.{}.tmp", std::process::id()));
+            // Unique per writer: two uploads of the same bytes may compile at once.
+            static WRITES: AtomicU64 = AtomicU64::new(0);
+            let n = WRITES.fetch_add(1, Ordering::Relaxed);
+            let tmp = self.dir.join(format!("{sha256}.{}.{n}.tmp", std::process::id()));
             std::fs::write(&tmp, compiled)?;
             std::fs::rename(&tmp, &path)?;
         }

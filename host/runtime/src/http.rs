@@ -41,12 +41,6 @@ pub struct FunctionConfig {
     pub variables: HashMap<String, String>,
 }
 
-/// The response of one call and what it cost.
-pub struct Invocation {
-    /// The guest's response; its body streams from the guest.
-    pub response: http::Response<WasiBody>,
-}
-
 /// An invocable HTTP function. Cheap to clone.
 #[derive(Clone)]
 pub struct HttpFunction(Arc<Inner>);
@@ -162,7 +156,7 @@ impl HttpFunction {
 
     /// Handles one request. Fails fast with [`InvokeError::Busy`] when the
     /// plugin is at its concurrency limit.
-    pub async fn handle(&self, request: http::Request<WasiBody>) -> Result<Invocation, InvokeError> {
+    pub async fn handle(&self, request: http::Request<WasiBody>) -> Result<http::Response<WasiBody>, InvokeError> {
         let permit = self
             .0
             .permits
@@ -184,7 +178,7 @@ impl HttpFunction {
                 }
             }
         };
-        Ok(Invocation { response })
+        Ok(response)
     }
 
     async fn handle_p2(

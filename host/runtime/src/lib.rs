@@ -18,7 +18,7 @@ pub use compile::{Compiler, compile_worker};
 pub use egress::{AllowList, AllowListError};
 pub use engine::{Prepared, Runtime};
 pub use error::{InvokeError, LoadError};
-pub use http::{FunctionConfig, HttpFunction, Invocation};
+pub use http::{FunctionConfig, HttpFunction};
 pub use limits::Limits;
 pub use spin::{KeyValueBackend, KvScope};
 pub use wasmtime_wasi_http::{Error as HttpBodyError, WasiBody};

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use pa_runtime::{HttpFunction, WasiBody};
 
-use crate::auth::bearer;
+use crate::auth::{Caller, bearer};
 use crate::deploy::Access;
 use crate::error::ApiError;
 use crate::platform::Platform;
@@ -68,8 +68,7 @@ pub fn guest_request(request: Request, matched: &RouteMatch<'_>) -> http::Reques
 
 /// Calls `function` and converts its answer (or failure) to a response.
 pub async fn call(function: &HttpFunction, request: http::Request<WasiBody>) -> Result<Response, ApiError> {
-    let invocation = function.handle(request).await?;
-    Ok(invocation.response.map(Body::new))
+    Ok(function.handle(request).await?.map(Body::new))
 }
 
 /// `ANY /t/{tenant}/fn/{plugin}[/…]`.
@@ -113,23 +112,14 @@ async fn run(platform: &Platform, tenant: &str, plugin: &str, request: Request) 
             Some(token) => platform.store.key_info(token).await?,
             None => None,
         };
-        match info {
-            Some(info) if info.tenant.as_deref().is_none_or(|t| t == tenant) => {}
-            Some(_) => {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    format!("this key has no access to tenant `{tenant}`"),
-                ));
-            }
-            None => {
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "this function needs an API key of its tenant",
-                ));
-            }
-        }
+        let info = info.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this function needs an API key of its tenant",
+            )
+        })?;
+        Caller(info).for_tenant(tenant)?;
     }
     let _tenant_permit = platform
         .deployments
