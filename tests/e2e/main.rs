@@ -2,6 +2,7 @@
 //! by `cargo xtask test` (in `PA_GUESTS`, default `target/guests/…`).
 
 mod faults;
+mod mcp;
 mod registry;
 mod support;
 mod up;

@@ -30,9 +30,9 @@ struct Measurement {
 }
 
 /// A server process under test, killed on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for Server {
@@ -136,7 +136,7 @@ fn http() -> Result {
 /// Starts a process that prints `… http://ADDR…` once listening. Backtrace
 /// capture is off for every server alike (with `RUST_BACKTRACE=1` wasmtime
 /// captures one on every store drop).
-fn spawn(cmd: &mut Command) -> Result<Server> {
+pub(crate) fn spawn(cmd: &mut Command) -> Result<Server> {
     let mut child = cmd
         .env_remove("RUST_BACKTRACE")
         .env("RUST_LIB_BACKTRACE", "0")

@@ -1,9 +1,10 @@
-//! Project tasks: `cargo xtask up | test | bench | guests`.
+//! Project tasks: `cargo xtask up | test | conformance | bench | guests`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod conformance;
 mod up;
 
 fn main() -> ExitCode {
@@ -13,7 +14,10 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::start(&args[1..]),
         Some("guests") => build_guests(),
-        _ => Err("usage: cargo xtask <up | test | bench [http] | guests>".into()),
+        Some("conformance") => build_guests()
+            .and_then(|()| build_host())
+            .and_then(|()| conformance::start()),
+        _ => Err("usage: cargo xtask <up | test | conformance | bench [http] | guests>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,15 +82,18 @@ fn ensure_wasm_target() -> Result {
     Ok(())
 }
 
-/// Builds every guest workspace (`functions/`) for wasm32-wasip2.
+/// Builds every guest workspace (`functions/`, `components/`) for wasm32-wasip2.
 pub fn build_guests() -> Result {
     ensure_wasm_target()?;
     let target_dir = root().join("target/guests");
-    run(cargo()
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
-        .arg(&target_dir)
-        .arg("--manifest-path")
-        .arg(root().join("functions/Cargo.toml")))
+    for workspace in ["functions", "components"] {
+        run(cargo()
+            .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+            .arg(&target_dir)
+            .arg("--manifest-path")
+            .arg(root().join(workspace).join("Cargo.toml")))?;
+    }
+    Ok(())
 }
 
 /// Builds the host (`target/release/pa`) and every test in release mode, with
@@ -99,6 +106,11 @@ pub fn build_host() -> Result {
 fn test() -> Result {
     build_guests()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
+    for workspace in ["functions", "components"] {
+        run(cargo()
+            .args(["fmt", "--all", "--check", "--manifest-path"])
+            .arg(root().join(workspace).join("Cargo.toml")))?;
+    }
     run(cargo().args([
         "clippy",
         "--release",
@@ -111,5 +123,6 @@ fn test() -> Result {
     run(cargo()
         .args(["test", "--release", "--workspace"])
         .env("PA_GUESTS", guests_dir())
-        .env("RUST_LIB_BACKTRACE", "0"))
+        .env("RUST_LIB_BACKTRACE", "0"))?;
+    conformance::start()
 }

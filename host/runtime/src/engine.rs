@@ -48,6 +48,7 @@ pub struct Prepared {
 pub(crate) enum Pre {
     P2(wasmtime_wasi_http::p2::bindings::ProxyPre<InstanceState>),
     P3(wasmtime_wasi_http::p3::bindings::ServicePre<InstanceState>),
+    Tools(crate::tools::Kind),
 }
 
 /// The host's WebAssembly runtime, shared by every tenant.
@@ -118,6 +119,16 @@ impl Runtime {
         let pre = match world {
             World::HttpP2 => Pre::P2(wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre).map_err(link)?),
             World::HttpP3 => Pre::P3(wasmtime_wasi_http::p3::bindings::ServicePre::new(pre).map_err(link)?),
+            World::ToolServer => Pre::Tools(crate::tools::Kind::World(
+                crate::tools::ToolServerPre::new(pre).map_err(link)?,
+            )),
+            World::Exports => {
+                let (funcs, skipped) = crate::exports::exported_funcs(&kit.engine, &component);
+                if funcs.is_empty() {
+                    return Err(LoadError::NoTools(skipped));
+                }
+                Pre::Tools(crate::tools::Kind::Exports(pre, Arc::new(funcs)))
+            }
         };
         let prepared = Prepared {
             sha256: sha256.clone(),
@@ -130,7 +141,7 @@ impl Runtime {
 
     fn kit(&self, world: World) -> &EngineKit {
         match world {
-            World::HttpP2 => &self.p2,
+            World::HttpP2 | World::ToolServer | World::Exports => &self.p2,
             World::HttpP3 => &self.p3,
         }
     }
@@ -176,6 +187,7 @@ impl EngineKit {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         spin::add_v2_to_linker(&mut linker, InstanceState::spin)?;
+        crate::tools::add_to_linker(&mut linker)?;
         if concurrency {
             wasmtime_wasi::p3::add_to_linker(&mut linker)?;
             wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;

@@ -10,11 +10,17 @@ pub enum LoadError {
     Invalid(String),
     /// Exports no world the host runs.
     #[error(
-        "the component exports neither wasi:http/incoming-handler@0.2 nor wasi:http/handler@0.3 \
-         (its exports: [{}])",
+        "the component exports none of wasi:http/incoming-handler@0.2, wasi:http/handler@0.3 \
+         or powerautomation:plugin/tools@0.1 (its exports: [{}])",
         .0.join(", ")
     )]
     UnknownWorld(Vec<String>),
+    /// Exports functions, none of which has a JSON form.
+    #[error(
+        "the component exports no function the host can serve as a tool ({})",
+        .0.join("; ")
+    )]
+    NoTools(Vec<String>),
     /// Imports interfaces the host does not provide.
     #[error("the component imports interfaces this host does not provide: {}", .0.join(", "))]
     MissingImports(Vec<String>),
@@ -50,6 +56,10 @@ pub enum InvokeError {
     /// The guest trapped (panic, unreachable, …).
     #[error("the function failed: {0}")]
     Trap(String),
+    /// A tool server asked the client questions whose answers come with a
+    /// later request (the stateless protocol's `input_required`).
+    #[error("the request awaits the client's answers")]
+    Suspended,
     /// The host could not start an instance.
     #[error("could not start an instance: {0}")]
     Instantiate(String),

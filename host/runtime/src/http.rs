@@ -4,26 +4,26 @@
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::GuestTaskId;
-use wasmtime::{AsContextMut, Store, StoreContextMut, Trap, UpdateDeadline};
+use wasmtime::{Store, StoreContextMut, Trap};
 use wasmtime_wasi_http::handler::{
-    ExpirationError, HandlerState, InstantiationError, Proxy, ProxyHandler, ShouldAccept, WorkerExpiration,
-    WorkerState, WorkerStatus,
+    HandlerState, Proxy, ProxyHandler, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
 };
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
 use crate::egress::AllowList;
-use crate::engine::{EPOCH_TICK, Pre, Prepared};
-use crate::spin::SpinCtx;
+use crate::engine::EPOCH_TICK;
+use crate::sandbox::Sandbox;
 use crate::state::InstanceState;
-use crate::{InvokeError, Limits, Runtime};
+use crate::{InvokeError, Limits};
 
 /// How one plugin version runs for one tenant.
 pub struct FunctionConfig {
@@ -52,95 +52,29 @@ struct Inner {
 }
 
 enum Mode {
-    P2(wasmtime_wasi_http::p2::bindings::ProxyPre<InstanceState>),
+    P2(ProxyPre<InstanceState>),
     P3(ProxyHandler<P3Handler>),
 }
 
-/// What every instance of the function gets, and its running totals.
-struct Sandbox {
-    limits: Limits,
-    allow: Arc<AllowList>,
-    spin: SpinCtx,
-    fuel_consumed: AtomicU64,
-    peak_memory: AtomicU64,
-}
-
-impl Sandbox {
-    fn store(&self, engine: &wasmtime::Engine) -> Store<InstanceState> {
-        let state = InstanceState::new(self.allow.clone(), self.limits.memory_mib, self.spin.clone());
-        let mut store = Store::new(engine, state);
-        store.limiter(|s| &mut s.limiter);
-        store.set_fuel(u64::MAX).expect("fuel is enabled on every engine");
-        // At every epoch tick a running guest yields to the executor (so a busy
-        // guest never holds a worker thread for long) and stops at its deadline.
-        store.epoch_deadline_callback(|store| {
-            if Instant::now() >= store.data().deadline {
-                Ok(UpdateDeadline::Interrupt)
-            } else {
-                Ok(UpdateDeadline::Yield(1))
-            }
-        });
-        self.arm(&mut store.as_context_mut());
-        store
-    }
-
-    /// Starts the clock of a new request on `store`.
-    fn arm(&self, store: &mut StoreContextMut<'_, InstanceState>) {
-        store.data_mut().deadline = Instant::now() + self.timeout();
-        store.set_epoch_deadline(1);
-    }
-
-    fn timeout(&self) -> Duration {
-        Duration::from_millis(self.limits.timeout_ms)
-    }
-
-    /// Adds what a finished store consumed to the totals.
-    fn record(&self, store: &Store<InstanceState>) {
-        let fuel = u64::MAX - store.get_fuel().unwrap_or(u64::MAX);
-        self.fuel_consumed.fetch_add(fuel, Ordering::Relaxed);
-        self.peak_memory
-            .fetch_max(store.data().limiter.peak_bytes as u64, Ordering::Relaxed);
-    }
-
-    /// Turns a guest failure into the error the caller sees.
-    fn classify(&self, error: wasmtime::Error, memory_refused: bool) -> InvokeError {
-        if memory_refused {
-            return InvokeError::MemoryLimit(self.limits.memory_mib);
-        }
-        if error.downcast_ref::<ExpirationError>().is_some() || error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            return InvokeError::Timeout(self.timeout());
-        }
-        if let Some(e) = error.downcast_ref::<InstantiationError<()>>() {
-            return InvokeError::Instantiate(e.to_string());
-        }
-        InvokeError::Trap(format!("{error:#}"))
-    }
-}
-
 impl HttpFunction {
-    /// Binds a prepared component to a tenant, plugin, grants and limits.
-    pub fn new(runtime: &Runtime, prepared: &Prepared, config: FunctionConfig) -> HttpFunction {
-        let sandbox = Arc::new(Sandbox {
-            allow: Arc::new(config.allowed_outbound_hosts),
-            spin: SpinCtx {
-                kv: runtime.kv.clone(),
-                tenant: config.tenant,
-                plugin: config.plugin,
-                stores: Arc::new(config.key_value_stores),
-                variables: Arc::new(config.variables),
-            },
-            limits: config.limits,
-            fuel_consumed: AtomicU64::new(0),
-            peak_memory: AtomicU64::new(0),
-        });
-        let mode = match &prepared.pre {
-            Pre::P2(pre) => Mode::P2(pre.clone()),
-            Pre::P3(pre) => Mode::P3(ProxyHandler::new(P3Handler {
+    /// Binds a `wasi:http` 0.2 component to a plugin's sandbox.
+    pub(crate) fn p2(pre: &ProxyPre<InstanceState>, sandbox: Sandbox) -> HttpFunction {
+        HttpFunction::with_mode(Arc::new(sandbox), |_| Mode::P2(pre.clone()))
+    }
+
+    /// Binds a `wasi:http` 0.3 component to a plugin's sandbox.
+    pub(crate) fn p3(pre: &ServicePre<InstanceState>, sandbox: Sandbox) -> HttpFunction {
+        HttpFunction::with_mode(Arc::new(sandbox), |sandbox| {
+            Mode::P3(ProxyHandler::new(P3Handler {
                 pre: pre.clone(),
-                sandbox: sandbox.clone(),
-            })),
-        };
+                sandbox,
+            }))
+        })
+    }
+
+    fn with_mode(sandbox: Arc<Sandbox>, mode: impl FnOnce(Arc<Sandbox>) -> Mode) -> HttpFunction {
         let permits = Arc::new(Semaphore::new(sandbox.limits.max_concurrency as usize));
+        let mode = mode(sandbox.clone());
         HttpFunction(Arc::new(Inner { sandbox, permits, mode }))
     }
 
@@ -183,7 +117,7 @@ impl HttpFunction {
 
     async fn handle_p2(
         &self,
-        pre: wasmtime_wasi_http::p2::bindings::ProxyPre<InstanceState>,
+        pre: ProxyPre<InstanceState>,
         request: http::Request<WasiBody>,
         permit: OwnedSemaphorePermit,
     ) -> Result<http::Response<WasiBody>, InvokeError> {

@@ -8,10 +8,14 @@ mod compile;
 mod egress;
 mod engine;
 mod error;
+mod exports;
 mod http;
 mod limits;
+mod plugin;
+mod sandbox;
 mod spin;
 mod state;
+mod tools;
 mod world;
 
 pub use compile::{Compiler, compile_worker};
@@ -20,7 +24,9 @@ pub use engine::{Prepared, Runtime};
 pub use error::{InvokeError, LoadError};
 pub use http::{FunctionConfig, HttpFunction};
 pub use limits::Limits;
+pub use plugin::Plugin;
 pub use spin::{KeyValueBackend, KvScope};
+pub use tools::{AskError, ToolPeer, ToolServer, types as tool_types};
 pub use wasmtime_wasi_http::{Error as HttpBodyError, WasiBody};
 pub use world::World;
 

@@ -64,6 +64,13 @@ pub(crate) struct SpinCtx {
 }
 
 impl SpinCtx {
+    /// The scope of store `label`, if the plugin was granted it.
+    pub(crate) fn scope(&self, label: &str) -> Result<KvScope, String> {
+        self.open(label)
+            .map(|store| store.scope)
+            .map_err(|_| format!("the plugin has no grant for key-value store `{label}`"))
+    }
+
     fn open(&self, label: &str) -> Result<OpenStore, StoreError> {
         if !self.stores.iter().any(|s| s == label) {
             return Err(StoreError::AccessDenied);

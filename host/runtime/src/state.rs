@@ -11,6 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use crate::egress::{AllowList, Egress};
 use crate::limits::MemoryLimiter;
 use crate::spin::{SpinCtx, SpinView};
+use crate::tools::ToolPeer;
 
 /// The `T` of every `Store<T>` the runtime creates.
 pub(crate) struct InstanceState {
@@ -20,6 +21,10 @@ pub(crate) struct InstanceState {
     egress: Egress,
     pub(crate) limiter: MemoryLimiter,
     spin: SpinCtx,
+    /// The MCP client of the current tool request, if any.
+    pub(crate) peer: Option<Arc<dyn ToolPeer>>,
+    /// Questions asked through `sample`/`elicit` so far (for their keys).
+    pub(crate) questions: u32,
     /// When the current request must stop; checked at every epoch tick.
     pub(crate) deadline: Instant,
 }
@@ -39,8 +44,14 @@ impl InstanceState {
             egress: Egress { allow },
             limiter: MemoryLimiter::new(memory_mib),
             spin,
+            peer: None,
+            questions: 0,
             deadline: Instant::now(),
         }
+    }
+
+    pub(crate) fn spin_ctx(&self) -> &SpinCtx {
+        &self.spin
     }
 
     pub(crate) fn spin(&mut self) -> SpinView<'_> {

@@ -11,6 +11,12 @@ pub enum World {
     HttpP2,
     /// `wasi:http/service` 0.3: exports `wasi:http/handler@0.3.x` (async ABI).
     HttpP3,
+    /// `powerautomation:plugin/tool-server`: an MCP tool server (exports
+    /// `powerautomation:plugin/tools@0.1.x`).
+    ToolServer,
+    /// Any other component with exports: its plain WIT functions are served
+    /// as MCP tools.
+    Exports,
 }
 
 impl World {
@@ -19,6 +25,8 @@ impl World {
         match self {
             World::HttpP2 => "wasi:http/proxy@0.2",
             World::HttpP3 => "wasi:http/service@0.3",
+            World::ToolServer => "powerautomation:plugin/tool-server@0.1",
+            World::Exports => "plain WIT exports (MCP tools)",
         }
     }
 }
@@ -81,10 +89,14 @@ pub(crate) fn read_interface(bytes: &[u8]) -> Result<Interface, LoadError> {
 /// Detects the world from the component's exports.
 pub(crate) fn detect(iface: &Interface) -> Result<World, LoadError> {
     let has = |prefix: &str| iface.exports.iter().any(|e| e.starts_with(prefix));
-    if has("wasi:http/handler@0.3.") {
+    if has("powerautomation:plugin/tools@0.1.") {
+        Ok(World::ToolServer)
+    } else if has("wasi:http/handler@0.3.") {
         Ok(World::HttpP3)
     } else if has("wasi:http/incoming-handler@0.2.") {
         Ok(World::HttpP2)
+    } else if !iface.exports.is_empty() {
+        Ok(World::Exports)
     } else {
         Err(LoadError::UnknownWorld(iface.exports.clone()))
     }
@@ -124,6 +136,14 @@ const PROVIDED: &[&str] = &[
     "wasi:http/outgoing-handler@0.2",
     "fermyon:spin/key-value@2",
     "fermyon:spin/variables@2",
+];
+
+/// Interfaces provided only to tool servers.
+const PROVIDED_TOOLS: &[&str] = &[
+    "powerautomation:plugin/types@0.1",
+    "powerautomation:plugin/host@0.1",
+    "powerautomation:plugin/key-value@0.1",
+    "powerautomation:plugin/config@0.1",
 ];
 
 /// Interfaces provided only to `wasi:http` 0.3 components (the p3 engine).
@@ -177,9 +197,12 @@ pub(crate) fn missing_imports(iface: &Interface, world: World) -> Vec<String> {
         .iter()
         .filter(|name| {
             let key = compat_key(name);
-            let provided =
-                PROVIDED.contains(&key.as_str()) || (world == World::HttpP3 && PROVIDED_P3.contains(&key.as_str()));
-            !provided
+            let only_for = match world {
+                World::HttpP2 | World::Exports => &[][..],
+                World::HttpP3 => PROVIDED_P3,
+                World::ToolServer => PROVIDED_TOOLS,
+            };
+            !(PROVIDED.contains(&key.as_str()) || only_for.contains(&key.as_str()))
         })
         .cloned()
         .collect()

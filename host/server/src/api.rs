@@ -205,12 +205,16 @@ pub async fn list_plugins(
         .into_iter()
         .map(|(name, versions)| {
             let live = enabled.get(&name);
-            json!({
+            let mut entry = json!({
                 "name": name,
                 "versions": versions,
                 "enabled_version": live.map(|l| l.version.clone()),
-                "fuel_consumed": live.map(|l| l.function.fuel_consumed()),
-            })
+                "fuel_consumed": live.map(|l| l.plugin.fuel_consumed()),
+            });
+            if let Some(live) = live {
+                entry["status"] = platform.deployments.status(&tenant, &name, live);
+            }
+            entry
         })
         .collect();
     Ok(Json(json!({ "plugins": list })).into_response())
@@ -241,4 +245,42 @@ pub async fn disable(
     caller.can_write(&tenant)?;
     platform.deployments.disable(&platform, &tenant, &name).await?;
     Ok(Json(json!({ "name": name, "enabled": null })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpSettings {
+    access: String,
+}
+
+/// `GET /api/v1/tenants/{tenant}/mcp`: the endpoint and who may use it.
+pub async fn get_mcp_settings(
+    State(platform): State<Platform>,
+    Path(tenant): Path<String>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    require_tenant(&platform, &tenant).await?;
+    caller.for_tenant(&tenant)?;
+    let access = platform.store.mcp_access(&tenant).await?;
+    Ok(Json(json!({ "endpoint": format!("/t/{tenant}/mcp"), "access": access })).into_response())
+}
+
+/// `PUT /api/v1/tenants/{tenant}/mcp` with `{"access": "api-key" | "public"}`.
+pub async fn set_mcp_settings(
+    State(platform): State<Platform>,
+    Path(tenant): Path<String>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    require_tenant(&platform, &tenant).await?;
+    caller.can_write(&tenant)?;
+    let settings: McpSettings = parse_json(&body)?;
+    if !["api-key", "public"].contains(&settings.access.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "unknown access `{}`: use api-key or public",
+            settings.access
+        )));
+    }
+    platform.store.set_mcp_access(&tenant, &settings.access).await?;
+    Ok(Json(json!({ "endpoint": format!("/t/{tenant}/mcp"), "access": settings.access })).into_response())
 }

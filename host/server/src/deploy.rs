@@ -6,12 +6,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use axum::http::StatusCode;
-use pa_runtime::{AllowList, FunctionConfig, HttpFunction, Limits};
+use pa_runtime::{AllowList, FunctionConfig, Limits, Plugin};
 use pa_store::Deployment;
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
+use crate::health::{Breaker, CanaryPolicy, CanaryStats, CircuitPolicy};
+use crate::mcp::Catalog;
 use crate::platform::Platform;
 
 /// Who may call an HTTP function.
@@ -38,7 +41,7 @@ pub struct Grants {
 }
 
 /// The body of `POST …/plugins/{name}/enable`, also what is stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnableRequest {
     /// The version to serve.
@@ -52,18 +55,45 @@ pub struct EnableRequest {
     /// Who may call it.
     #[serde(default)]
     pub access: Access,
+    /// For a tool server: the prefix of its tool and prompt names at the
+    /// tenant's MCP endpoint (`{prefix}_{name}`). The plugin name when
+    /// absent; empty for the component's own names. Names that clash with
+    /// another enabled plugin's are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_prefix: Option<String>,
+    /// When repeated failures make a tool server fail fast.
+    #[serde(default)]
+    pub circuit: CircuitPolicy,
+    /// A second version served to a share of tool calls, rolled back
+    /// automatically when its error rate passes the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryPolicy>,
 }
 
-/// One enabled plugin, as the router sees it.
+/// One enabled plugin, as the routers see it.
 pub struct Live {
+    pub request: EnableRequest,
     pub version: String,
     pub access: Access,
-    pub function: HttpFunction,
+    pub plugin: Plugin,
+    /// What a tool server offers (`None` for HTTP functions).
+    pub catalog: Option<Arc<Catalog>>,
+    pub breaker: Breaker,
+    pub canary: Option<Canary>,
+}
+
+/// The canary version of a tool server.
+pub struct Canary {
+    pub policy: CanaryPolicy,
+    pub catalog: Option<Arc<Catalog>>,
+    pub stats: CanaryStats,
 }
 
 /// The live table of enabled plugins, and each tenant's concurrency budget.
 pub struct Deployments {
     live: RwLock<HashMap<(String, String), Arc<Live>>>,
+    /// The last automatic rollback of each plugin.
+    rollbacks: RwLock<HashMap<(String, String), Value>>,
     tenant_permits: RwLock<HashMap<String, Arc<Semaphore>>>,
     tenant_concurrency: u32,
 }
@@ -72,6 +102,7 @@ impl Deployments {
     pub fn new(tenant_concurrency: u32) -> Self {
         Deployments {
             live: RwLock::default(),
+            rollbacks: RwLock::default(),
             tenant_permits: RwLock::default(),
             tenant_concurrency,
         }
@@ -126,14 +157,70 @@ impl Deployments {
         request: &EnableRequest,
     ) -> Result<Live, ApiError> {
         request.limits.validate().map_err(ApiError::bad_request)?;
-        let allow = AllowList::parse(&request.grants.allowed_outbound_hosts)
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let version = platform
+        request.circuit.validate().map_err(ApiError::bad_request)?;
+        let prefix = request.tool_prefix.as_deref().unwrap_or(plugin);
+        if !prefix.is_empty() {
+            crate::api::check_name("tool prefix", prefix)?;
+        }
+        let (plugin_handle, catalog) = Self::build_version(
+            platform,
+            tenant,
+            plugin,
+            &request.version,
+            &request.grants,
+            request,
+            prefix,
+        )
+        .await?;
+        let canary = match &request.canary {
+            Some(policy) => {
+                policy.validate(&request.version).map_err(ApiError::bad_request)?;
+                if catalog.is_none() {
+                    return Err(ApiError::bad_request(
+                        "canary versions are supported for MCP tool servers only",
+                    ));
+                }
+                let grants = policy.grants.as_ref().unwrap_or(&request.grants);
+                let (_, canary_catalog) =
+                    Self::build_version(platform, tenant, plugin, &policy.version, grants, request, prefix).await?;
+                Some(Canary {
+                    policy: policy.clone(),
+                    catalog: canary_catalog,
+                    stats: CanaryStats::default(),
+                })
+            }
+            None => None,
+        };
+        Ok(Live {
+            request: request.clone(),
+            version: request.version.clone(),
+            access: request.access,
+            plugin: plugin_handle,
+            catalog,
+            breaker: Breaker::new(request.circuit.clone()),
+            canary,
+        })
+    }
+
+    /// Loads one version with its grants and the request's limits; lists a
+    /// tool server's offer under `prefix`.
+    async fn build_version(
+        platform: &Platform,
+        tenant: &str,
+        plugin: &str,
+        version: &str,
+        grants: &Grants,
+        request: &EnableRequest,
+        prefix: &str,
+    ) -> Result<(Plugin, Option<Arc<Catalog>>), ApiError> {
+        let allow =
+            AllowList::parse(&grants.allowed_outbound_hosts).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let stored = platform
             .store
-            .version(tenant, plugin, &request.version)
+            .version(tenant, plugin, version)
             .await?
-            .ok_or_else(|| ApiError::not_found(format!("plugin `{plugin}` has no version `{}`", request.version)))?;
-        let bytes = platform.blobs.get(&version.sha256).await.map_err(ApiError::internal)?;
+            .ok_or_else(|| ApiError::not_found(format!("plugin `{plugin}` has no version `{version}`")))?;
+        let bytes = platform.blobs.get(&stored.sha256).await.map_err(ApiError::internal)?;
         let runtime = platform.runtime.clone();
         let prepared = tokio::task::spawn_blocking(move || runtime.prepare(&bytes))
             .await
@@ -143,13 +230,91 @@ impl Deployments {
             plugin: plugin.to_string(),
             limits: request.limits.clone(),
             allowed_outbound_hosts: allow,
-            key_value_stores: request.grants.key_value_stores.clone(),
-            variables: request.grants.variables.clone().into_iter().collect(),
+            key_value_stores: grants.key_value_stores.clone(),
+            variables: grants.variables.clone().into_iter().collect(),
         };
-        Ok(Live {
+        let plugin_handle = Plugin::new(&platform.runtime, &prepared, config);
+        let catalog = match &plugin_handle {
+            Plugin::Tools(server) => {
+                let catalog = Catalog::load(server.clone(), prefix).await.map_err(|m| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_tool_server",
+                        format!("plugin `{plugin}` version `{version}` cannot be served over MCP: {m}"),
+                    )
+                })?;
+                Some(Arc::new(catalog))
+            }
+            Plugin::Http(_) => None,
+        };
+        Ok((plugin_handle, catalog))
+    }
+
+    /// Stops routing calls to a plugin's canary, for good: the stored
+    /// configuration loses it and the rollback is recorded.
+    pub async fn roll_back(&self, platform: &Platform, tenant: &str, plugin: &str, reason: String) {
+        let key = (tenant.to_string(), plugin.to_string());
+        let Some(current) = self.get(tenant, plugin) else {
+            return;
+        };
+        let Some(canary) = &current.canary else { return };
+        let mut request = current.request.clone();
+        request.canary = None;
+        let stable = Live {
+            request: request.clone(),
+            version: current.version.clone(),
+            access: current.access,
+            plugin: current.plugin.clone(),
+            catalog: current.catalog.clone(),
+            breaker: Breaker::new(request.circuit.clone()),
+            canary: None,
+        };
+        {
+            let mut live = self.live.write().unwrap();
+            match live.get(&key) {
+                Some(now) if Arc::ptr_eq(now, &current) => live.insert(key.clone(), Arc::new(stable)),
+                _ => return,
+            };
+        }
+        let record = json!({
+            "version": canary.policy.version,
+            "reason": reason,
+            "at": std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            "stats": canary.stats.snapshot(),
+        });
+        tracing::warn!(tenant, plugin, canary = %canary.policy.version, %reason, "canary rolled back");
+        self.rollbacks.write().unwrap().insert(key, record);
+        let stored = Deployment {
+            tenant: tenant.to_string(),
+            name: plugin.to_string(),
             version: request.version.clone(),
-            access: request.access,
-            function: HttpFunction::new(&platform.runtime, &prepared, config),
+            config: serde_json::to_string(&request).unwrap_or_default(),
+        };
+        if let Err(e) = platform.store.set_deployment(&stored).await {
+            tracing::error!(tenant, plugin, error = %e, "could not store the rollback");
+        }
+        platform.mcp.changed(tenant);
+    }
+
+    /// Health, canary and last rollback of a plugin, for the API.
+    pub fn status(&self, tenant: &str, plugin: &str, live: &Live) -> Value {
+        let rollback = self
+            .rollbacks
+            .read()
+            .unwrap()
+            .get(&(tenant.to_string(), plugin.to_string()))
+            .cloned();
+        json!({
+            "health": live.breaker.snapshot(),
+            "canary": live.canary.as_ref().map(|c| json!({
+                "version": c.policy.version,
+                "weight": c.policy.weight,
+                "stats": c.stats.snapshot(),
+            })),
+            "last_rollback": rollback,
         })
     }
 
@@ -162,6 +327,7 @@ impl Deployments {
         request: &EnableRequest,
     ) -> Result<(), ApiError> {
         let live = Self::build(platform, tenant, plugin, request).await?;
+        self.check_clashes(tenant, plugin, &live)?;
         let config = serde_json::to_string(request).map_err(ApiError::internal)?;
         let deployment = Deployment {
             tenant: tenant.to_string(),
@@ -174,6 +340,31 @@ impl Deployments {
             .write()
             .unwrap()
             .insert((tenant.to_string(), plugin.to_string()), Arc::new(live));
+        platform.mcp.changed(tenant);
+        Ok(())
+    }
+
+    /// Refuses a tool server whose tool or prompt names another enabled
+    /// plugin of the tenant already uses.
+    fn check_clashes(&self, tenant: &str, plugin: &str, live: &Live) -> Result<(), ApiError> {
+        let Some(catalog) = &live.catalog else { return Ok(()) };
+        for (other, other_live) in self.enabled(tenant) {
+            let Some(other_catalog) = &other_live.catalog else {
+                continue;
+            };
+            let clashes = catalog.clashes(other_catalog);
+            if other != plugin && !clashes.is_empty() {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "name_clash",
+                    format!(
+                        "plugin `{plugin}` would serve {} that plugin `{other}` already serves; \
+                         enable it with another `tool_prefix`",
+                        clashes.join(", ")
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -200,6 +391,7 @@ impl Deployments {
             .write()
             .unwrap()
             .remove(&(tenant.to_string(), plugin.to_string()));
+        platform.mcp.changed(tenant);
         Ok(())
     }
 }

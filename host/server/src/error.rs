@@ -70,7 +70,7 @@ impl From<LoadError> for ApiError {
             LoadError::Invalid(_) | LoadError::Compile(_) => {
                 Self::new(StatusCode::BAD_REQUEST, "invalid_component", e.to_string())
             }
-            LoadError::UnknownWorld(_) | LoadError::MissingImports(_) | LoadError::Link(_) => {
+            LoadError::UnknownWorld(_) | LoadError::NoTools(_) | LoadError::MissingImports(_) | LoadError::Link(_) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_component", e.to_string())
             }
             LoadError::CompileTimeout(_) => {
@@ -88,6 +88,7 @@ impl From<InvokeError> for ApiError {
             InvokeError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "timeout", None),
             InvokeError::MemoryLimit(_) => (StatusCode::INTERNAL_SERVER_ERROR, "memory_limit", None),
             InvokeError::Trap(_) => (StatusCode::INTERNAL_SERVER_ERROR, "function_failed", None),
+            InvokeError::Suspended => (StatusCode::INTERNAL_SERVER_ERROR, "suspended", None),
             InvokeError::Instantiate(_) => (StatusCode::SERVICE_UNAVAILABLE, "no_instance", Some(1)),
         };
         ApiError {

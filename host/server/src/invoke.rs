@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
-use pa_runtime::{HttpFunction, WasiBody};
+use pa_runtime::{HttpFunction, Plugin, WasiBody};
 
 use crate::auth::{Caller, bearer};
 use crate::deploy::Access;
@@ -150,5 +150,10 @@ async fn run(platform: &Platform, tenant: &str, plugin: &str, request: Request) 
     };
     let guest = guest_request(request, &matched);
     let _in_flight = platform.metrics.in_flight(tenant, plugin);
-    call(&live.function, guest).await
+    let Plugin::Http(function) = &live.plugin else {
+        return Err(ApiError::not_found(format!(
+            "plugin `{plugin}` is an MCP tool server, not an HTTP function; use /t/{tenant}/mcp"
+        )));
+    };
+    call(function, guest).await
 }

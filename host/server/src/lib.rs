@@ -1,5 +1,6 @@
 //! The `pa` HTTP server: health and metrics, the control-plane API under
-//! `/api/v1`, and tenants' HTTP functions under `/t/{tenant}/fn/{plugin}`.
+//! `/api/v1`, tenants' HTTP functions under `/t/{tenant}/fn/{plugin}` and
+//! their MCP endpoints at `/t/{tenant}/mcp`.
 //! Also serves a Spin manifest for `pa up`.
 #![deny(missing_docs)]
 
@@ -7,8 +8,10 @@ mod api;
 mod auth;
 mod deploy;
 mod error;
+mod health;
 mod invoke;
 pub mod manifest;
+mod mcp;
 mod metrics;
 mod platform;
 pub mod up;

@@ -121,12 +121,12 @@ pub async fn render(State(platform): State<Platform>) -> impl IntoResponse {
             .metrics
             .fuel
             .with_label_values(&labels)
-            .set(live.function.fuel_consumed() as i64);
+            .set(live.plugin.fuel_consumed() as i64);
         platform
             .metrics
             .peak_memory
             .with_label_values(&labels)
-            .set(live.function.peak_memory() as i64);
+            .set(live.plugin.peak_memory() as i64);
     }
     let mut out = Vec::new();
     TextEncoder::new()

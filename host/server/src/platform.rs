@@ -57,6 +57,7 @@ pub struct Inner {
     pub runtime: Arc<Runtime>,
     pub deployments: Deployments,
     pub metrics: Metrics,
+    pub mcp: crate::mcp::Sessions,
     pub max_upload_bytes: usize,
     ready: AtomicBool,
 }
@@ -93,6 +94,7 @@ impl Platform {
             runtime: Arc::new(runtime),
             deployments: Deployments::new(config.tenant_concurrency),
             metrics,
+            mcp: crate::mcp::Sessions::default(),
             max_upload_bytes: config.max_upload_bytes,
             ready: AtomicBool::new(false),
         })))
@@ -131,7 +133,8 @@ pub fn app(platform: Platform) -> Router {
         )
         .route("/plugins/{name}/enable", post(api::enable))
         .route("/plugins/{name}/disable", post(api::disable))
-        .route("/api-keys", post(api::create_key));
+        .route("/api-keys", post(api::create_key))
+        .route("/mcp", get(api::get_mcp_settings).put(api::set_mcp_settings));
     Router::new()
         .route(
             "/healthz",
@@ -141,6 +144,14 @@ pub fn app(platform: Platform) -> Router {
         .route("/metrics", get(crate::metrics::render))
         .route("/api/v1/tenants", post(api::create_tenant))
         .nest("/api/v1/tenants/{tenant}", tenant_api)
+        .route(
+            "/t/{tenant}/mcp",
+            post(crate::mcp::post).get(crate::mcp::get).delete(crate::mcp::delete),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/t/{tenant}/mcp",
+            get(crate::mcp::resource_metadata),
+        )
         .route("/t/{tenant}/fn/{plugin}", any(invoke::function))
         .route("/t/{tenant}/fn/{plugin}/", any(invoke::function))
         .route("/t/{tenant}/fn/{plugin}/{*rest}", any(invoke::function))

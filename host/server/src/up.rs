@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use pa_runtime::{AllowList, Compiler, FunctionConfig, HttpFunction, Limits, Runtime};
+use pa_runtime::{AllowList, Compiler, FunctionConfig, HttpFunction, Limits, Plugin, Runtime};
 use pa_store::Store;
 
 use crate::error::ApiError;
@@ -52,7 +52,10 @@ pub async fn router(manifest_path: &Path, data_dir: &Path) -> anyhow::Result<Rou
             key_value_stores: spec.key_value_stores.clone(),
             variables: spec.variables.clone(),
         };
-        functions.insert(id.clone(), HttpFunction::new(&runtime, &prepared, config));
+        let Plugin::Http(function) = Plugin::new(&runtime, &prepared, config) else {
+            anyhow::bail!("component `{id}` is an MCP tool server; `pa up` serves HTTP components");
+        };
+        functions.insert(id.clone(), function);
     }
     let mut routes: Vec<(Route, HttpFunction)> = app
         .routes

@@ -107,6 +107,29 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// Who may use the tenant's MCP endpoint (`api-key` or `public`); `None`
+    /// when the tenant does not exist.
+    pub async fn mcp_access(&self, tenant: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT mcp_access FROM tenants WHERE id = ?")
+            .bind(tenant)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get("mcp_access")))
+    }
+
+    /// Sets who may use the tenant's MCP endpoint.
+    pub async fn set_mcp_access(&self, tenant: &str, access: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE tenants SET mcp_access = ? WHERE id = ?")
+            .bind(access)
+            .bind(tenant)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("tenant `{tenant}`")));
+        }
+        Ok(())
+    }
+
     /// Records `token` as a key (idempotent); used to bootstrap the admin key.
     pub async fn ensure_api_key(&self, token: &str, tenant: Option<&str>, role: &str) -> Result<(), StoreError> {
         let hash = hash_key(token);
@@ -337,6 +360,22 @@ mod tests {
         assert_eq!(info.tenant.as_deref(), Some("acme"));
         assert!(s.key_info("other").await.unwrap().is_none());
         assert!(!s.has_admin_key().await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn mcp_access_defaults_to_api_key_and_is_per_tenant() {
+        let s = store().await;
+        s.ensure_tenant("acme").await.unwrap();
+        s.ensure_tenant("globex").await.unwrap();
+        assert_eq!(s.mcp_access("acme").await.unwrap().as_deref(), Some("api-key"));
+        s.set_mcp_access("acme", "public").await.unwrap();
+        assert_eq!(s.mcp_access("acme").await.unwrap().as_deref(), Some("public"));
+        assert_eq!(s.mcp_access("globex").await.unwrap().as_deref(), Some("api-key"));
+        assert!(s.mcp_access("nobody").await.unwrap().is_none());
+        assert!(matches!(
+            s.set_mcp_access("nobody", "public").await,
+            Err(StoreError::NotFound(_))
+        ));
     }
 
     #[tokio::test]

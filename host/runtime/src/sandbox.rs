@@ -1,0 +1,96 @@
+//! What every instance of one plugin gets (its grants and limits), how a
+//! store is set up for it, and its running totals.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use wasmtime::{AsContextMut, Store, StoreContextMut, Trap, UpdateDeadline};
+use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError};
+
+use crate::egress::AllowList;
+use crate::http::FunctionConfig;
+use crate::spin::SpinCtx;
+use crate::state::InstanceState;
+use crate::{InvokeError, Limits, Runtime};
+
+/// What every instance of the function gets, and its running totals.
+pub(crate) struct Sandbox {
+    pub(crate) limits: Limits,
+    allow: Arc<AllowList>,
+    spin: SpinCtx,
+    pub(crate) fuel_consumed: AtomicU64,
+    pub(crate) peak_memory: AtomicU64,
+}
+
+impl Sandbox {
+    /// The sandbox of `config`'s plugin on `runtime`.
+    pub(crate) fn new(runtime: &Runtime, config: FunctionConfig) -> Sandbox {
+        Sandbox {
+            allow: Arc::new(config.allowed_outbound_hosts),
+            spin: SpinCtx {
+                kv: runtime.kv.clone(),
+                tenant: config.tenant,
+                plugin: config.plugin,
+                stores: Arc::new(config.key_value_stores),
+                variables: Arc::new(config.variables),
+            },
+            limits: config.limits,
+            fuel_consumed: AtomicU64::new(0),
+            peak_memory: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn store(&self, engine: &wasmtime::Engine) -> Store<InstanceState> {
+        let state = InstanceState::new(self.allow.clone(), self.limits.memory_mib, self.spin.clone());
+        let mut store = Store::new(engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_fuel(u64::MAX).expect("fuel is enabled on every engine");
+        // At every epoch tick a running guest yields to the executor (so a busy
+        // guest never holds a worker thread for long) and stops at its deadline.
+        store.epoch_deadline_callback(|store| {
+            if Instant::now() >= store.data().deadline {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        self.arm(&mut store.as_context_mut());
+        store
+    }
+
+    /// Starts the clock of a new request on `store`.
+    pub(crate) fn arm(&self, store: &mut StoreContextMut<'_, InstanceState>) {
+        store.data_mut().deadline = Instant::now() + self.timeout();
+        store.set_epoch_deadline(1);
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        Duration::from_millis(self.limits.timeout_ms)
+    }
+
+    /// Adds what a finished store consumed to the totals.
+    pub(crate) fn record(&self, store: &Store<InstanceState>) {
+        let fuel = u64::MAX - store.get_fuel().unwrap_or(u64::MAX);
+        self.fuel_consumed.fetch_add(fuel, Ordering::Relaxed);
+        self.peak_memory
+            .fetch_max(store.data().limiter.peak_bytes as u64, Ordering::Relaxed);
+    }
+
+    /// Turns a guest failure into the error the caller sees.
+    pub(crate) fn classify(&self, error: wasmtime::Error, memory_refused: bool) -> InvokeError {
+        if error.downcast_ref::<crate::tools::Suspended>().is_some() {
+            return InvokeError::Suspended;
+        }
+        if memory_refused {
+            return InvokeError::MemoryLimit(self.limits.memory_mib);
+        }
+        if error.downcast_ref::<ExpirationError>().is_some() || error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            return InvokeError::Timeout(self.timeout());
+        }
+        if let Some(e) = error.downcast_ref::<InstantiationError<()>>() {
+            return InvokeError::Instantiate(e.to_string());
+        }
+        InvokeError::Trap(format!("{error:#}"))
+    }
+}

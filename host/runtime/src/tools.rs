@@ -1,0 +1,395 @@
+//! MCP tool servers: components of the `powerautomation:plugin/tool-server`
+//! world, called on a fresh instance per request with the plugin's sandbox,
+//! and the host services they import (log, progress, sampling, elicitation,
+//! key-value, config).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use tokio::sync::Semaphore;
+use wasmtime::Store;
+use wasmtime::component::{HasSelf, InstancePre};
+
+use crate::InvokeError;
+use crate::exports::ExportedFunc;
+use crate::sandbox::Sandbox;
+use crate::state::InstanceState;
+
+#[allow(missing_docs)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "powerautomation:plugin/tool-server",
+        imports: {
+            "powerautomation:plugin/host.sample": async | trappable,
+            "powerautomation:plugin/host.elicit": async | trappable,
+            "powerautomation:plugin/host.ask": async | trappable,
+            default: async,
+        },
+        exports: { default: async },
+    });
+}
+
+pub(crate) use bindings::ToolServerPre;
+use bindings::powerautomation::plugin::{config, host, key_value};
+
+/// The data types of the tool-server world (tools, content blocks, results).
+pub use bindings::powerautomation::plugin::types;
+
+/// Why the client's answers to [`ToolPeer::ask`] are not available.
+#[derive(Debug)]
+pub enum AskError {
+    /// The client cannot or will not answer; the guest gets this message.
+    Refused(String),
+    /// The answers come with a later request: the call stops here and is run
+    /// again from the start then (the stateless protocol's `input_required`).
+    Suspend,
+}
+
+/// The MCP client a tool request came from: where the host services a guest
+/// calls during that request go.
+#[async_trait::async_trait]
+pub trait ToolPeer: Send + Sync {
+    /// A log message for the client.
+    fn log(&self, level: types::LogLevel, logger: Option<String>, data: String);
+    /// A progress report for the current request.
+    fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>);
+    /// Asks the client the questions; returns each answer (JSON) by key.
+    async fn ask(&self, requests: Vec<types::InputRequest>) -> Result<Vec<(String, String)>, AskError>;
+    /// The capabilities the client declared, as a JSON object.
+    fn client_capabilities(&self) -> String;
+}
+
+/// The error that stops a guest whose questions await the client's answers.
+#[derive(Debug)]
+pub(crate) struct Suspended;
+
+impl std::fmt::Display for Suspended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request awaits the client's answers")
+    }
+}
+
+impl std::error::Error for Suspended {}
+
+/// An enabled tool-server plugin version. Cheap to clone.
+#[derive(Clone)]
+pub struct ToolServer(Arc<Inner>);
+
+struct Inner {
+    sandbox: Arc<Sandbox>,
+    permits: Arc<Semaphore>,
+    kind: Kind,
+}
+
+/// A component of the tool-server world, or one with plain WIT exports.
+#[derive(Clone)]
+pub(crate) enum Kind {
+    World(ToolServerPre<InstanceState>),
+    Exports(InstancePre<InstanceState>, Arc<Vec<ExportedFunc>>),
+}
+
+impl Kind {
+    fn engine(&self) -> &wasmtime::Engine {
+        match self {
+            Kind::World(pre) => pre.engine(),
+            Kind::Exports(pre, _) => pre.engine(),
+        }
+    }
+}
+
+type Guest = bindings::exports::powerautomation::plugin::tools::Guest;
+
+impl ToolServer {
+    /// Binds a tool server to a plugin's sandbox.
+    pub(crate) fn new(kind: Kind, sandbox: Sandbox) -> ToolServer {
+        let permits = Arc::new(Semaphore::new(sandbox.limits.max_concurrency as usize));
+        ToolServer(Arc::new(Inner {
+            sandbox: Arc::new(sandbox),
+            permits,
+            kind,
+        }))
+    }
+
+    /// Fuel consumed by every finished call so far.
+    pub fn fuel_consumed(&self) -> u64 {
+        self.0.sandbox.fuel_consumed.load(Ordering::Relaxed)
+    }
+
+    /// The largest linear memory any instance reached, in bytes.
+    pub fn peak_memory(&self) -> u64 {
+        self.0.sandbox.peak_memory.load(Ordering::Relaxed)
+    }
+
+    /// Runs `call` on a fresh instance, within the plugin's limits, with
+    /// `peer` receiving the guest's host-service calls.
+    async fn run<R>(
+        &self,
+        peer: Option<Arc<dyn ToolPeer>>,
+        call: impl AsyncFnOnce(&mut Store<InstanceState>) -> wasmtime::Result<R>,
+    ) -> Result<R, InvokeError> {
+        let sandbox = &self.0.sandbox;
+        let _permit = self
+            .0
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| InvokeError::Busy {
+                limit: sandbox.limits.max_concurrency,
+            })?;
+        let timeout = sandbox.timeout();
+        let deadline = Instant::now() + timeout;
+        let mut store = sandbox.store(self.0.kind.engine());
+        store.data_mut().peer = peer;
+        let run = call(&mut store);
+        let result = tokio::time::timeout_at(deadline.into(), run).await;
+        sandbox.record(&store);
+        match result {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(sandbox.classify(e, store.data().limiter.refused)),
+            Err(_) => Err(InvokeError::Timeout(timeout)),
+        }
+    }
+
+    /// Runs `call` on an instance of a tool-server-world component; `None`
+    /// for a component with plain exports.
+    async fn run_world<R>(
+        &self,
+        peer: Option<Arc<dyn ToolPeer>>,
+        call: impl AsyncFnOnce(&Guest, &mut Store<InstanceState>) -> wasmtime::Result<R>,
+    ) -> Option<Result<R, InvokeError>> {
+        let Kind::World(pre) = &self.0.kind else { return None };
+        Some(
+            self.run(peer, async |store| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                call(instance.powerautomation_plugin_tools(), store).await
+            })
+            .await,
+        )
+    }
+
+    /// The tools the server offers.
+    pub async fn list_tools(&self) -> Result<Vec<types::Tool>, InvokeError> {
+        match &self.0.kind {
+            Kind::World(_) => self
+                .run_world(None, async |g, s| g.call_list_tools(s).await)
+                .await
+                .expect("world"),
+            Kind::Exports(_, funcs) => Ok(funcs.iter().map(|f| f.tool.clone()).collect()),
+        }
+    }
+
+    /// Calls tool `name` with `arguments` (a JSON object as text).
+    pub async fn call_tool(
+        &self,
+        name: &str,
+        arguments: &str,
+        peer: Arc<dyn ToolPeer>,
+    ) -> Result<Result<types::CallResult, types::ServerError>, InvokeError> {
+        if let Kind::Exports(pre, funcs) = &self.0.kind {
+            return self.call_export(pre, funcs, name, arguments, peer).await;
+        }
+        self.run_world(Some(peer), async |g, s| g.call_call_tool(s, name, arguments).await)
+            .await
+            .expect("world")
+    }
+
+    async fn call_export(
+        &self,
+        pre: &InstancePre<InstanceState>,
+        funcs: &[ExportedFunc],
+        name: &str,
+        arguments: &str,
+        peer: Arc<dyn ToolPeer>,
+    ) -> Result<Result<types::CallResult, types::ServerError>, InvokeError> {
+        let Some(func) = funcs.iter().find(|f| f.tool.name == name) else {
+            return Ok(Err(types::ServerError::NotFound(format!("no tool named `{name}`"))));
+        };
+        let arguments: serde_json::Value = match serde_json::from_str(arguments) {
+            Ok(arguments) => arguments,
+            Err(e) => {
+                return Ok(Err(types::ServerError::InvalidParams(format!(
+                    "arguments are not JSON: {e}"
+                ))));
+            }
+        };
+        let params = match func.arguments(&arguments) {
+            Ok(params) => params,
+            Err(message) => return Ok(Err(types::ServerError::InvalidParams(message))),
+        };
+        let mut results = func.result_slots();
+        self.run(Some(peer), async |store| {
+            let instance = pre.instantiate_async(&mut *store).await?;
+            let f = instance
+                .get_func(&mut *store, func.index)
+                .ok_or_else(|| wasmtime::format_err!("the component has no export `{name}`"))?;
+            f.call_async(&mut *store, &params, &mut results).await
+        })
+        .await?;
+        Ok(Ok(func.call_result(&results)))
+    }
+
+    /// The resources the server offers.
+    pub async fn list_resources(&self) -> Result<Vec<types::ResourceInfo>, InvokeError> {
+        self.run_world(None, async |g, s| g.call_list_resources(s).await)
+            .await
+            .unwrap_or(Ok(Vec::new()))
+    }
+
+    /// The resource templates the server offers.
+    pub async fn list_resource_templates(&self) -> Result<Vec<types::ResourceTemplate>, InvokeError> {
+        self.run_world(None, async |g, s| g.call_list_resource_templates(s).await)
+            .await
+            .unwrap_or(Ok(Vec::new()))
+    }
+
+    /// Reads the resource at `uri`.
+    pub async fn read_resource(
+        &self,
+        uri: &str,
+    ) -> Result<Result<Vec<types::ResourceContents>, types::ServerError>, InvokeError> {
+        self.run_world(None, async |g, s| g.call_read_resource(s, uri).await)
+            .await
+            .unwrap_or_else(|| Ok(Err(types::ServerError::NotFound(format!("no resource `{uri}`")))))
+    }
+
+    /// The prompts the server offers.
+    pub async fn list_prompts(&self) -> Result<Vec<types::PromptInfo>, InvokeError> {
+        self.run_world(None, async |g, s| g.call_list_prompts(s).await)
+            .await
+            .unwrap_or(Ok(Vec::new()))
+    }
+
+    /// Renders prompt `name` with `arguments`.
+    pub async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: &[(String, String)],
+        peer: Arc<dyn ToolPeer>,
+    ) -> Result<Result<types::PromptResult, types::ServerError>, InvokeError> {
+        self.run_world(Some(peer), async |g, s| g.call_get_prompt(s, name, arguments).await)
+            .await
+            .unwrap_or_else(|| Ok(Err(types::ServerError::NotFound(format!("no prompt `{name}`")))))
+    }
+
+    /// Completes an argument of a prompt or resource template.
+    pub async fn complete(
+        &self,
+        target: &types::CompletionRef,
+        argument: &str,
+        value: &str,
+    ) -> Result<Result<Vec<String>, types::ServerError>, InvokeError> {
+        self.run_world(None, async |g, s| g.call_complete(s, target, argument, value).await)
+            .await
+            .unwrap_or(Ok(Ok(Vec::new())))
+    }
+}
+
+/// Adds the tool-server world's imports to a linker.
+pub(crate) fn add_to_linker(linker: &mut wasmtime::component::Linker<InstanceState>) -> wasmtime::Result<()> {
+    host::add_to_linker::<_, HasSelf<InstanceState>>(linker, |s| s)?;
+    key_value::add_to_linker::<_, HasSelf<InstanceState>>(linker, |s| s)?;
+    config::add_to_linker::<_, HasSelf<InstanceState>>(linker, |s| s)
+}
+
+impl types::Host for InstanceState {}
+
+impl host::Host for InstanceState {
+    async fn log(&mut self, level: types::LogLevel, logger: Option<String>, data: String) {
+        if let Some(peer) = &self.peer {
+            peer.log(level, logger, data);
+        }
+    }
+
+    async fn progress(&mut self, progress: f64, total: Option<f64>, message: Option<String>) {
+        if let Some(peer) = &self.peer {
+            peer.progress(progress, total, message);
+        }
+    }
+
+    async fn sample(&mut self, request: String) -> wasmtime::Result<Result<String, String>> {
+        self.ask_one("sampling", "sampling/createMessage", request).await
+    }
+
+    async fn elicit(&mut self, request: String) -> wasmtime::Result<Result<String, String>> {
+        self.ask_one("elicitation", "elicitation/create", request).await
+    }
+
+    async fn ask(
+        &mut self,
+        requests: Vec<types::InputRequest>,
+    ) -> wasmtime::Result<Result<Vec<(String, String)>, String>> {
+        let Some(peer) = self.peer.clone() else {
+            return Ok(Err("the client can only be asked while a request is served".into()));
+        };
+        match peer.ask(requests).await {
+            Ok(answers) => Ok(Ok(answers)),
+            Err(AskError::Refused(message)) => Ok(Err(message)),
+            Err(AskError::Suspend) => Err(wasmtime::Error::new(Suspended)),
+        }
+    }
+
+    async fn client_capabilities(&mut self) -> String {
+        self.peer
+            .as_ref()
+            .map_or_else(|| "{}".to_string(), |p| p.client_capabilities())
+    }
+}
+
+impl InstanceState {
+    /// One question, keyed `{kind}-{n}` by its order in the request (the
+    /// same on every run of a replayed request).
+    async fn ask_one(&mut self, kind: &str, method: &str, params: String) -> wasmtime::Result<Result<String, String>> {
+        self.questions += 1;
+        let key = format!("{kind}-{}", self.questions);
+        let request = types::InputRequest {
+            key: key.clone(),
+            method: method.into(),
+            params,
+        };
+        let answers = host::Host::ask(self, vec![request]).await?;
+        Ok(answers.map(|answers| {
+            answers
+                .into_iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, answer)| answer)
+                .unwrap_or_else(|| "null".into())
+        }))
+    }
+}
+
+/// The key-value store a tool server's `key-value` interface uses.
+const TOOL_STORE: &str = "default";
+
+impl key_value::Host for InstanceState {
+    async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, String> {
+        let scope = self.spin_ctx().scope(TOOL_STORE)?;
+        self.spin_ctx().kv.get(&scope, &key).await.map_err(|e| e.to_string())
+    }
+
+    async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), String> {
+        let scope = self.spin_ctx().scope(TOOL_STORE)?;
+        self.spin_ctx()
+            .kv
+            .set(&scope, &key, &value)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn delete(&mut self, key: String) -> Result<(), String> {
+        let scope = self.spin_ctx().scope(TOOL_STORE)?;
+        self.spin_ctx().kv.delete(&scope, &key).await.map_err(|e| e.to_string())
+    }
+
+    async fn list_keys(&mut self) -> Result<Vec<String>, String> {
+        let scope = self.spin_ctx().scope(TOOL_STORE)?;
+        self.spin_ctx().kv.keys(&scope).await.map_err(|e| e.to_string())
+    }
+}
+
+impl config::Host for InstanceState {
+    async fn get(&mut self, key: String) -> Option<String> {
+        self.spin_ctx().variables.get(&key).cloned()
+    }
+}

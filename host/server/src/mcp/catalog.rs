@@ -1,0 +1,369 @@
+//! What the enabled tool servers of a tenant offer: each plugin's tools,
+//! prompts, resources and templates, listed once when it is enabled, and the
+//! tenant-wide view with namespaced names (`{prefix}_{name}`).
+
+use std::sync::Arc;
+
+use pa_runtime::ToolServer;
+use pa_runtime::tool_types::{PromptInfo, ResourceInfo, ResourceTemplate, Tool};
+use serde_json::{Map, Value, json};
+
+use crate::deploy::Live;
+
+/// Longest tool or prompt name listed (many clients refuse longer ones).
+const MAX_NAME: usize = 64;
+
+/// A tool or prompt: its name at the endpoint, its name in the component,
+/// and its MCP description.
+pub struct Entry {
+    pub name: String,
+    pub local: String,
+    pub json: Value,
+}
+
+/// A resource template and the URIs it matches.
+pub struct Template {
+    pub uri_template: String,
+    pub json: Value,
+}
+
+/// What one tool-server plugin offers, with the server itself.
+pub struct Catalog {
+    pub server: ToolServer,
+    pub tools: Vec<Entry>,
+    pub prompts: Vec<Entry>,
+    pub resources: Vec<Value>,
+    pub templates: Vec<Template>,
+}
+
+fn listed_name(prefix: &str, local: &str) -> String {
+    if prefix.is_empty() {
+        local.to_string()
+    } else {
+        format!("{prefix}_{local}")
+    }
+}
+
+fn check_name(kind: &str, name: &str) -> Result<(), String> {
+    let valid = (1..=MAX_NAME).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{kind} name `{name}` is not valid: use 1-{MAX_NAME} letters, digits, `_`, `-` or `.` (prefix included)"
+        ))
+    }
+}
+
+fn object_schema(tool: &str, field: &str, text: &str) -> Result<Value, String> {
+    let schema: Value =
+        serde_json::from_str(text).map_err(|e| format!("tool `{tool}` has an {field} that is not JSON: {e}"))?;
+    if schema.get("type").and_then(Value::as_str) != Some("object") {
+        return Err(format!("tool `{tool}` has an {field} whose `type` is not \"object\""));
+    }
+    Ok(schema)
+}
+
+fn tool_json(name: &str, tool: &Tool) -> Result<Value, String> {
+    let mut object = Map::new();
+    object.insert("name".into(), name.into());
+    if let Some(title) = &tool.title {
+        object.insert("title".into(), title.clone().into());
+    }
+    if let Some(description) = &tool.description {
+        object.insert("description".into(), description.clone().into());
+    }
+    object.insert(
+        "inputSchema".into(),
+        object_schema(&tool.name, "input schema", &tool.input_schema)?,
+    );
+    if let Some(output) = &tool.output_schema {
+        object.insert(
+            "outputSchema".into(),
+            object_schema(&tool.name, "output schema", output)?,
+        );
+    }
+    if let Some(annotations) = &tool.annotations {
+        let annotations: Value = serde_json::from_str(annotations)
+            .map_err(|e| format!("tool `{}` has annotations that are not JSON: {e}", tool.name))?;
+        object.insert("annotations".into(), annotations);
+    }
+    Ok(Value::Object(object))
+}
+
+fn prompt_json(name: &str, prompt: &PromptInfo) -> Value {
+    let arguments: Vec<Value> = prompt
+        .arguments
+        .iter()
+        .map(|a| {
+            let mut arg = json!({ "name": a.name, "required": a.required });
+            if let Some(d) = &a.description {
+                arg["description"] = d.clone().into();
+            }
+            arg
+        })
+        .collect();
+    let mut object = json!({ "name": name, "arguments": arguments });
+    if let Some(title) = &prompt.title {
+        object["title"] = title.clone().into();
+    }
+    if let Some(description) = &prompt.description {
+        object["description"] = description.clone().into();
+    }
+    object
+}
+
+fn resource_json(r: &ResourceInfo) -> Value {
+    let mut object = json!({ "uri": r.uri, "name": r.name });
+    for (key, value) in [
+        ("title", &r.title),
+        ("description", &r.description),
+        ("mimeType", &r.mime_type),
+    ] {
+        if let Some(value) = value {
+            object[key] = value.clone().into();
+        }
+    }
+    if let Some(size) = r.size {
+        object["size"] = size.into();
+    }
+    object
+}
+
+fn template_json(t: &ResourceTemplate) -> Value {
+    let mut object = json!({ "uriTemplate": t.uri_template, "name": t.name });
+    for (key, value) in [
+        ("title", &t.title),
+        ("description", &t.description),
+        ("mimeType", &t.mime_type),
+    ] {
+        if let Some(value) = value {
+            object[key] = value.clone().into();
+        }
+    }
+    object
+}
+
+impl Catalog {
+    /// Lists what `server` offers, naming its tools and prompts with `prefix`.
+    /// Fails with a message naming the problem (a trap, a bad schema, a
+    /// duplicate or invalid name).
+    pub async fn load(server: ToolServer, prefix: &str) -> Result<Catalog, String> {
+        let fail = |what: &str, e: pa_runtime::InvokeError| format!("listing its {what} failed: {e}");
+        let mut tools = Vec::new();
+        for tool in server.list_tools().await.map_err(|e| fail("tools", e))? {
+            let name = listed_name(prefix, &tool.name);
+            check_name("tool", &name)?;
+            if tools.iter().any(|t: &Entry| t.name == name) {
+                return Err(format!("tool `{name}` is listed twice"));
+            }
+            tools.push(Entry {
+                json: tool_json(&name, &tool)?,
+                name,
+                local: tool.name,
+            });
+        }
+        let mut prompts = Vec::new();
+        for prompt in server.list_prompts().await.map_err(|e| fail("prompts", e))? {
+            let name = listed_name(prefix, &prompt.name);
+            check_name("prompt", &name)?;
+            if prompts.iter().any(|p: &Entry| p.name == name) {
+                return Err(format!("prompt `{name}` is listed twice"));
+            }
+            prompts.push(Entry {
+                json: prompt_json(&name, &prompt),
+                name,
+                local: prompt.name,
+            });
+        }
+        let resources = server.list_resources().await.map_err(|e| fail("resources", e))?;
+        let templates = server
+            .list_resource_templates()
+            .await
+            .map_err(|e| fail("resource templates", e))?;
+        Ok(Catalog {
+            server,
+            tools,
+            prompts,
+            resources: resources.iter().map(resource_json).collect(),
+            templates: templates
+                .iter()
+                .map(|t| Template {
+                    uri_template: t.uri_template.clone(),
+                    json: template_json(t),
+                })
+                .collect(),
+        })
+    }
+
+    /// Whether the component offers a tool by this (local) name.
+    pub fn has_tool(&self, local: &str) -> bool {
+        self.tools.iter().any(|t| t.local == local)
+    }
+
+    /// The tool or prompt names this catalog shares with `other`.
+    pub fn clashes(&self, other: &Catalog) -> Vec<String> {
+        let names = |c: &Catalog| {
+            c.tools
+                .iter()
+                .map(|t| format!("tool `{}`", t.name))
+                .chain(c.prompts.iter().map(|p| format!("prompt `{}`", p.name)))
+                .collect::<Vec<_>>()
+        };
+        let theirs = names(other);
+        names(self).into_iter().filter(|n| theirs.contains(n)).collect()
+    }
+
+    fn serves_uri(&self, uri: &str) -> bool {
+        self.resources.iter().any(|r| r["uri"] == uri)
+    }
+
+    fn template_matches(&self, uri: &str) -> bool {
+        self.templates.iter().any(|t| template_matches(&t.uri_template, uri))
+    }
+}
+
+/// Whether `uri` is an expansion of `template` (RFC 6570 simple `{var}`
+/// expressions, each matching a non-empty run without `/`).
+pub fn template_matches(template: &str, uri: &str) -> bool {
+    fn go(template: &str, uri: &str) -> bool {
+        match template.find('{') {
+            None => template == uri,
+            Some(open) => {
+                let (literal, rest) = template.split_at(open);
+                let Some(uri) = uri.strip_prefix(literal) else {
+                    return false;
+                };
+                let Some(close) = rest.find('}') else {
+                    return false;
+                };
+                let after = &rest[close + 1..];
+                (1..=uri.len())
+                    .take_while(|&n| !uri[..n].contains('/'))
+                    .any(|n| uri.is_char_boundary(n) && go(after, &uri[n..]))
+            }
+        }
+    }
+    go(template, uri)
+}
+
+/// The tool servers a tenant has enabled, in a stable order.
+pub struct TenantCatalog {
+    plugins: Vec<(String, Arc<Live>)>,
+}
+
+impl TenantCatalog {
+    /// The tool servers among `enabled`, ordered by plugin name.
+    pub fn new(enabled: impl IntoIterator<Item = (String, Arc<Live>)>) -> TenantCatalog {
+        let mut plugins: Vec<_> = enabled.into_iter().filter(|(_, l)| l.catalog.is_some()).collect();
+        plugins.sort_by(|a, b| a.0.cmp(&b.0));
+        TenantCatalog { plugins }
+    }
+
+    fn catalogs(&self) -> impl Iterator<Item = (&String, &Catalog)> {
+        self.plugins
+            .iter()
+            .filter_map(|(name, live)| live.catalog.as_deref().map(|c| (name, c)))
+    }
+
+    fn lives(&self) -> impl Iterator<Item = (&String, &Arc<Live>, &Catalog)> {
+        self.plugins
+            .iter()
+            .filter_map(|(name, live)| live.catalog.as_deref().map(|c| (name, live, c)))
+    }
+
+    /// Every tool, as listed.
+    pub fn tools(&self) -> Vec<Value> {
+        self.catalogs()
+            .flat_map(|(_, c)| c.tools.iter().map(|t| t.json.clone()))
+            .collect()
+    }
+
+    /// Every prompt, as listed.
+    pub fn prompts(&self) -> Vec<Value> {
+        self.catalogs()
+            .flat_map(|(_, c)| c.prompts.iter().map(|p| p.json.clone()))
+            .collect()
+    }
+
+    /// Every resource.
+    pub fn resources(&self) -> Vec<Value> {
+        self.catalogs().flat_map(|(_, c)| c.resources.clone()).collect()
+    }
+
+    /// Every resource template.
+    pub fn templates(&self) -> Vec<Value> {
+        self.catalogs()
+            .flat_map(|(_, c)| c.templates.iter().map(|t| t.json.clone()))
+            .collect()
+    }
+
+    /// The plugin serving tool `name`, with its plugin name and the tool's
+    /// name in the component.
+    pub fn tool(&self, name: &str) -> Option<(&str, &Arc<Live>, &str)> {
+        self.lives().find_map(|(plugin, live, c)| {
+            c.tools
+                .iter()
+                .find(|t| t.name == name)
+                .map(|t| (plugin.as_str(), live, t.local.as_str()))
+        })
+    }
+
+    /// The plugin serving prompt `name`, with the prompt's local name.
+    pub fn prompt(&self, name: &str) -> Option<(&ToolServer, &str)> {
+        self.catalogs().find_map(|(_, c)| {
+            c.prompts
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| (&c.server, p.local.as_str()))
+        })
+    }
+
+    /// The plugin serving resource `uri`: one that lists it, else one whose
+    /// template matches it.
+    pub fn resource(&self, uri: &str) -> Option<&ToolServer> {
+        self.catalogs()
+            .find(|(_, c)| c.serves_uri(uri))
+            .or_else(|| self.catalogs().find(|(_, c)| c.template_matches(uri)))
+            .map(|(_, c)| &c.server)
+    }
+
+    /// The plugin offering resource template `uri_template`.
+    pub fn template(&self, uri_template: &str) -> Option<&ToolServer> {
+        self.catalogs()
+            .find(|(_, c)| c.templates.iter().any(|t| t.uri_template == uri_template))
+            .map(|(_, c)| &c.server)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_match_simple_expansions() {
+        assert!(template_matches(
+            "test://template/{id}/data",
+            "test://template/123/data"
+        ));
+        assert!(!template_matches("test://template/{id}/data", "test://template//data"));
+        assert!(!template_matches(
+            "test://template/{id}/data",
+            "test://template/1/2/data"
+        ));
+        assert!(!template_matches("test://template/{id}/data", "test://other/1/data"));
+        assert!(template_matches("file:///{dir}/{name}", "file:///a/b.txt"));
+    }
+
+    #[test]
+    fn names_are_prefixed_and_checked() {
+        assert_eq!(listed_name("weather", "forecast"), "weather_forecast");
+        assert_eq!(listed_name("", "forecast"), "forecast");
+        assert!(check_name("tool", "weather_forecast").is_ok());
+        assert!(check_name("tool", "bad name").is_err());
+        assert!(check_name("tool", &"x".repeat(65)).is_err());
+    }
+}

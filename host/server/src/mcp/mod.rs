@@ -1,0 +1,15 @@
+//! The MCP gateway: every enabled tool-server plugin of a tenant behind one
+//! Streamable HTTP endpoint, `/t/{tenant}/mcp`.
+
+mod catalog;
+mod convert;
+mod endpoint;
+mod jsonrpc;
+mod methods;
+mod peer;
+mod session;
+mod state;
+
+pub use catalog::Catalog;
+pub use endpoint::{delete, get, post, resource_metadata};
+pub use session::Sessions;
