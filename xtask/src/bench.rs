@@ -16,7 +16,8 @@ const CONNECTIONS: &str = "32";
 pub fn start(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("http") | None => http(),
-        Some(other) => Err(format!("unknown benchmark `{other}`; available: http")),
+        Some("mcp") => mcp(),
+        Some(other) => Err(format!("unknown benchmark `{other}`; available: http, mcp")),
     }
 }
 
@@ -133,6 +134,109 @@ fn http() -> Result {
     Ok(())
 }
 
+/// Clients of `bench mcp`.
+const MCP_CONNECTIONS: &str = "64";
+
+/// `tools/call` of the trivial `faults_echo` at 64 concurrent clients over
+/// the stateless 2026-07-28 wire: `pa` (the tool in a sandboxed component
+/// with all limits on) beside the official Rust SDK (rmcp) serving the same
+/// tool natively.
+fn mcp() -> Result {
+    build_guests()?;
+    build_host()?;
+    run(cargo()
+        .args(["build", "--release", "--target-dir"])
+        .arg(root().join("target"))
+        .arg("--manifest-path")
+        .arg(root().join("bench/rmcp-echo/Cargo.toml")))?;
+    let wrk = ensure_wrk()?;
+    let seconds: u64 = std::env::var("PA_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let (pa, token) = pa_server()?;
+    deploy(&pa, &token, "faults", &guests_dir().join("tool_faults.wasm"))?;
+    run(Command::new("curl")
+        .args(["-sS", "--fail-with-body", "-o", "/dev/null", "-X", "PUT", "-H"])
+        .arg(format!("Authorization: Bearer {token}"))
+        .arg(format!("{}/api/v1/tenants/default/mcp", pa.url))
+        .args(["-d", r#"{"access":"public"}"#]))?;
+    let rmcp = spawn(&mut Command::new(root().join("target/release/rmcp-echo")))?;
+    let script = root().join("target/bench/mcp.lua");
+    std::fs::create_dir_all(script.parent().expect("a folder")).map_err(|e| e.to_string())?;
+    std::fs::write(&script, mcp_script()).map_err(|e| e.to_string())?;
+    let script = script.to_string_lossy().to_string();
+    let runs: [(&str, &Server, &str); 2] = [
+        ("pa (wasm tool, all limits on)", &pa, "/t/default/mcp"),
+        ("rmcp 3.11 native", &rmcp, ""),
+    ];
+    let mut results = Vec::new();
+    for (name, server, path) in runs {
+        check_echo(&format!("{}{path}", server.url))?;
+        let m = load_with(
+            &wrk,
+            name,
+            server,
+            path,
+            seconds,
+            MCP_CONNECTIONS,
+            &["-t2", "-s", &script],
+        )?;
+        eprintln!(
+            "  {:<32} {:>9.0} calls/s  p50 {:>6.2} ms  p99 {:>6.2} ms  {:>6.1} µs CPU/call",
+            m.name, m.requests_per_sec, m.p50_ms, m.p99_ms, m.cpu_us_per_request
+        );
+        results.push(m);
+    }
+    println!("\n| server | tools/call per s | p50 ms | p99 ms | CPU µs/call |\n|---|---|---|---|---|");
+    for m in &results {
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.1} |",
+            m.name, m.requests_per_sec, m.p50_ms, m.p99_ms, m.cpu_us_per_request
+        );
+    }
+    println!(
+        "\npa / rmcp throughput: {:.2}× (goal ≥ 1); pa p99 {:.2} ms (goal < 2 ms); wrk -t2 -c{MCP_CONNECTIONS}, {seconds} s each",
+        results[0].requests_per_sec / results[1].requests_per_sec,
+        results[0].p99_ms
+    );
+    Ok(())
+}
+
+/// The stateless `tools/call` both servers answer.
+const MCP_BODY: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"faults_echo","arguments":{"text":"hi"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+
+/// The wrk script sending [`MCP_BODY`] with the stateless headers.
+fn mcp_script() -> String {
+    format!(
+        r#"wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json, text/event-stream"
+wrk.headers["MCP-Protocol-Version"] = "2026-07-28"
+wrk.headers["Mcp-Method"] = "tools/call"
+wrk.headers["Mcp-Name"] = "faults_echo"
+wrk.body = '{MCP_BODY}'
+"#
+    )
+}
+
+/// One call answers the echo, so the load measures real tool calls.
+fn check_echo(url: &str) -> Result {
+    let out = Command::new("curl")
+        .args(["-sS", "-H", "Content-Type: application/json"])
+        .args(["-H", "Accept: application/json, text/event-stream"])
+        .args(["-H", "MCP-Protocol-Version: 2026-07-28", "-H", "Mcp-Method: tools/call"])
+        .args(["-H", "Mcp-Name: faults_echo", "-d", MCP_BODY, url])
+        .output()
+        .map_err(|e| format!("curl: {e}"))?;
+    let body = String::from_utf8_lossy(&out.stdout);
+    if body.contains(r#""text":"hi""#) && !body.contains(r#""isError":true"#) {
+        Ok(())
+    } else {
+        Err(format!("{url} did not echo: {body}"))
+    }
+}
+
 /// Starts a process that prints `… http://ADDR…` once listening. Backtrace
 /// capture is off for every server alike (with `RUST_BACKTRACE=1` wasmtime
 /// captures one on every store drop).
@@ -228,10 +332,26 @@ fn wasmtime_serve(wasmtime: &PathBuf, flags: &[&str], component: &PathBuf) -> Re
 
 /// Warms up, then runs wrk and reads its report and the server's CPU time.
 fn load(wrk: &str, name: &str, server: &Server, path: &str, seconds: u64) -> Result<Measurement> {
+    load_with(wrk, name, server, path, seconds, CONNECTIONS, &["-t1"])
+}
+
+/// Loads `server` with wrk: `connections` at once, `extra` wrk arguments
+/// (threads, a request script).
+fn load_with(
+    wrk: &str,
+    name: &str,
+    server: &Server,
+    path: &str,
+    seconds: u64,
+    connections: &str,
+    extra: &[&str],
+) -> Result<Measurement> {
     let url = format!("{}{path}", server.url);
     let wrk_run = |secs: u64| {
         Command::new(wrk)
-            .args(["-t1", "-c", CONNECTIONS, "-d", &format!("{secs}s"), "--latency", &url])
+            .args(["-c", connections, "-d", &format!("{secs}s"), "--latency"])
+            .args(extra)
+            .arg(&url)
             .output()
             .map_err(|e| format!("wrk: {e}"))
     };
