@@ -282,5 +282,6 @@ pub async fn set_mcp_settings(
         )));
     }
     platform.store.set_mcp_access(&tenant, &settings.access).await?;
+    platform.mcp.set_access(&tenant, &settings.access);
     Ok(Json(json!({ "endpoint": format!("/t/{tenant}/mcp"), "access": settings.access })).into_response())
 }

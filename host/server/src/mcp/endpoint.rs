@@ -105,7 +105,16 @@ async fn admit_headers(
             RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()),
         )
     };
-    let access = platform.store.mcp_access(tenant).await.map_err(internal)?;
+    let access = match platform.mcp.access(tenant) {
+        Some(access) => Some(access),
+        None => {
+            let stored = platform.store.mcp_access(tenant).await.map_err(internal)?;
+            if let Some(access) = &stored {
+                platform.mcp.set_access(tenant, access);
+            }
+            stored
+        }
+    };
     let Some(access) = access else {
         return Err(rpc_error(
             StatusCode::NOT_FOUND,

@@ -92,6 +92,9 @@ pub struct Sessions {
     changes: broadcast::Sender<String>,
     /// Signs the stateless revision's `requestState`.
     pub signer: super::state::StateSigner,
+    /// Who may use each tenant's endpoint (`api-key` or `public`), read from
+    /// the store once and kept in step by [`Sessions::set_access`].
+    access: RwLock<HashMap<String, String>>,
 }
 
 impl Default for Sessions {
@@ -100,6 +103,7 @@ impl Default for Sessions {
             sessions: RwLock::default(),
             changes: broadcast::channel(256).0,
             signer: Default::default(),
+            access: RwLock::default(),
         }
     }
 }
@@ -152,6 +156,19 @@ impl Sessions {
             Some(s) if s.tenant == tenant => sessions.remove(id).is_some(),
             _ => false,
         }
+    }
+
+    /// The cached access setting of `tenant`, if known.
+    pub fn access(&self, tenant: &str) -> Option<String> {
+        self.access.read().unwrap().get(tenant).cloned()
+    }
+
+    /// Records the access setting of `tenant` (after storing it).
+    pub fn set_access(&self, tenant: &str, access: &str) {
+        self.access
+            .write()
+            .unwrap()
+            .insert(tenant.to_string(), access.to_string());
     }
 
     /// Tells every session of `tenant` that its tools, prompts or resources changed.
