@@ -147,8 +147,19 @@ async fn mcp_endpoint_serves_each_tenant_its_own_tools() {
     acme.initialize().await;
     assert_eq!(
         acme.tool_names().await,
-        ["faults_echo", "faults_panic", "faults_spin", "faults_grow"]
+        [
+            "faults_echo",
+            "faults_panic",
+            "faults_spin",
+            "faults_grow",
+            "faults_count"
+        ]
     );
+    // Instances are kept between calls, like an MCP server process.
+    let count = |answer: Value| answer["result"]["content"][0]["text"].as_str().unwrap().to_string();
+    let first = count(acme.call("tools/call", json!({ "name": "faults_count" })).await);
+    let second = count(acme.call("tools/call", json!({ "name": "faults_count" })).await);
+    assert_eq!((first.as_str(), second.as_str()), ("1", "2"));
     let mut globex = Mcp::new(&pa, "globex", Some(&globex_key));
     globex.initialize().await;
     let globex_tools = globex.tool_names().await;

@@ -1,6 +1,8 @@
 //! Tools that misbehave on purpose, beside one that works (unless the
 //! `fail_echo` variable is `true`), to show that a failing tool is contained.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use pa_tool::{Args, CallResult, NO_ARGS, Server, ServerError, Tool, tool};
 
 struct Faults;
@@ -16,6 +18,11 @@ impl Server for Faults {
             tool("panic", "Panics (the instance traps)", NO_ARGS),
             tool("spin", "Loops forever (stopped by the timeout)", NO_ARGS),
             tool("grow", "Allocates memory until refused", NO_ARGS),
+            tool(
+                "count",
+                "Counts its calls on this instance (instances are kept between calls)",
+                NO_ARGS,
+            ),
         ]
     }
 
@@ -31,6 +38,12 @@ impl Server for Faults {
                 loop {
                     n = std::hint::black_box(n.wrapping_add(1));
                 }
+            }
+            "count" => {
+                static CALLS: AtomicU32 = AtomicU32::new(0);
+                Ok(CallResult::text(
+                    (CALLS.fetch_add(1, Ordering::Relaxed) + 1).to_string(),
+                ))
             }
             "grow" => {
                 let mut blocks: Vec<Vec<u8>> = Vec::new();

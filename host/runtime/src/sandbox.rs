@@ -59,6 +59,13 @@ impl Sandbox {
         store
     }
 
+    /// Readies a kept store for another request: a full fuel tank (so the
+    /// call's consumption can be read) and a new deadline.
+    pub(crate) fn rearm(&self, store: &mut Store<InstanceState>) {
+        store.set_fuel(u64::MAX).expect("fuel is enabled on every engine");
+        self.arm(&mut store.as_context_mut());
+    }
+
     /// Starts the clock of a new request on `store`.
     pub(crate) fn arm(&self, store: &mut StoreContextMut<'_, InstanceState>) {
         store.data_mut().deadline = Instant::now() + self.timeout();

@@ -3,8 +3,8 @@
 //! and the host services they import (log, progress, sampling, elicitation,
 //! key-value, config).
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::Semaphore;
@@ -81,6 +81,26 @@ struct Inner {
     sandbox: Arc<Sandbox>,
     permits: Arc<Semaphore>,
     kind: Kind,
+    /// Instances that finished a call cleanly, kept for the next one.
+    idle: Mutex<Vec<Warm>>,
+}
+
+/// Idle instances kept per plugin version.
+const MAX_IDLE: usize = 16;
+/// Calls one instance serves before it is replaced (bounds leaks).
+const CALLS_PER_INSTANCE: u32 = 1000;
+
+/// An instance with the store it lives in.
+struct Warm {
+    store: Store<InstanceState>,
+    instance: Instantiated,
+    calls: u32,
+}
+
+/// A running instance of either kind of tool server.
+enum Instantiated {
+    World(bindings::ToolServer),
+    Exports(wasmtime::component::Instance),
 }
 
 /// A component of the tool-server world, or one with plain WIT exports.
@@ -109,6 +129,7 @@ impl ToolServer {
             sandbox: Arc::new(sandbox),
             permits,
             kind,
+            idle: Mutex::new(Vec::new()),
         }))
     }
 
@@ -122,12 +143,15 @@ impl ToolServer {
         self.0.sandbox.peak_memory.load(Ordering::Relaxed)
     }
 
-    /// Runs `call` on a fresh instance, within the plugin's limits, with
-    /// `peer` receiving the guest's host-service calls.
+    /// Runs `call` within the plugin's limits on an instance (an idle one
+    /// when there is one, else a new one), with `peer` receiving the guest's
+    /// host-service calls. An instance that finished cleanly is kept for the
+    /// next call, like a long-running MCP server process; one that failed is
+    /// dropped.
     async fn run<R>(
         &self,
         peer: Option<Arc<dyn ToolPeer>>,
-        call: impl AsyncFnOnce(&mut Store<InstanceState>) -> wasmtime::Result<R>,
+        call: impl AsyncFnOnce(&mut Store<InstanceState>, &Instantiated) -> wasmtime::Result<R>,
     ) -> Result<R, InvokeError> {
         let sandbox = &self.0.sandbox;
         let _permit = self
@@ -140,30 +164,65 @@ impl ToolServer {
             })?;
         let timeout = sandbox.timeout();
         let deadline = Instant::now() + timeout;
-        let mut store = sandbox.store(self.0.kind.engine());
+        let idle = self.0.idle.lock().unwrap().pop();
+        let (mut store, mut instance, calls) = match idle {
+            Some(warm) => (warm.store, Some(warm.instance), warm.calls),
+            None => (sandbox.store(self.0.kind.engine()), None, 0),
+        };
         store.data_mut().peer = peer;
-        let run = call(&mut store);
+        store.data_mut().questions = 0;
+        sandbox.rearm(&mut store);
+        let run = async {
+            if instance.is_none() {
+                instance = Some(self.instantiate(&mut store).await?);
+            }
+            call(&mut store, instance.as_ref().expect("set above")).await
+        };
         let result = tokio::time::timeout_at(deadline.into(), run).await;
         sandbox.record(&store);
+        store.data_mut().peer = None;
         match result {
-            Ok(Ok(value)) => Ok(value),
+            Ok(Ok(value)) => {
+                if let Some(instance) = instance
+                    && calls + 1 < CALLS_PER_INSTANCE
+                {
+                    let mut idle = self.0.idle.lock().unwrap();
+                    if idle.len() < MAX_IDLE {
+                        idle.push(Warm {
+                            store,
+                            instance,
+                            calls: calls + 1,
+                        });
+                    }
+                }
+                Ok(value)
+            }
             Ok(Err(e)) => Err(sandbox.classify(e, store.data().limiter.refused)),
             Err(_) => Err(InvokeError::Timeout(timeout)),
         }
     }
 
-    /// Runs `call` on an instance of a tool-server-world component; `None`
-    /// for a component with plain exports.
+    async fn instantiate(&self, store: &mut Store<InstanceState>) -> wasmtime::Result<Instantiated> {
+        Ok(match &self.0.kind {
+            Kind::World(pre) => Instantiated::World(pre.instantiate_async(store).await?),
+            Kind::Exports(pre, _) => Instantiated::Exports(pre.instantiate_async(store).await?),
+        })
+    }
+
+    /// Runs `call` on a tool-server-world component; `None` for a component
+    /// with plain exports.
     async fn run_world<R>(
         &self,
         peer: Option<Arc<dyn ToolPeer>>,
         call: impl AsyncFnOnce(&Guest, &mut Store<InstanceState>) -> wasmtime::Result<R>,
     ) -> Option<Result<R, InvokeError>> {
-        let Kind::World(pre) = &self.0.kind else { return None };
+        if !matches!(self.0.kind, Kind::World(_)) {
+            return None;
+        }
         Some(
-            self.run(peer, async |store| {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                call(instance.powerautomation_plugin_tools(), store).await
+            self.run(peer, async |store, instance| match instance {
+                Instantiated::World(tools) => call(tools.powerautomation_plugin_tools(), store).await,
+                Instantiated::Exports(_) => unreachable!("the kind is World"),
             })
             .await,
         )
@@ -187,8 +246,8 @@ impl ToolServer {
         arguments: &str,
         peer: Arc<dyn ToolPeer>,
     ) -> Result<Result<types::CallResult, types::ServerError>, InvokeError> {
-        if let Kind::Exports(pre, funcs) = &self.0.kind {
-            return self.call_export(pre, funcs, name, arguments, peer).await;
+        if let Kind::Exports(_, funcs) = &self.0.kind {
+            return self.call_export(funcs, name, arguments, peer).await;
         }
         self.run_world(Some(peer), async |g, s| g.call_call_tool(s, name, arguments).await)
             .await
@@ -197,7 +256,6 @@ impl ToolServer {
 
     async fn call_export(
         &self,
-        pre: &InstancePre<InstanceState>,
         funcs: &[ExportedFunc],
         name: &str,
         arguments: &str,
@@ -219,8 +277,10 @@ impl ToolServer {
             Err(message) => return Ok(Err(types::ServerError::InvalidParams(message))),
         };
         let mut results = func.result_slots();
-        self.run(Some(peer), async |store| {
-            let instance = pre.instantiate_async(&mut *store).await?;
+        self.run(Some(peer), async |store, instance| {
+            let Instantiated::Exports(instance) = instance else {
+                unreachable!("the kind is Exports")
+            };
             let f = instance
                 .get_func(&mut *store, func.index)
                 .ok_or_else(|| wasmtime::format_err!("the component has no export `{name}`"))?;
