@@ -216,6 +216,19 @@ wrk.headers["MCP-Protocol-Version"] = "2026-07-28"
 wrk.headers["Mcp-Method"] = "tools/call"
 wrk.headers["Mcp-Name"] = "faults_echo"
 wrk.body = '{MCP_BODY}'
+
+-- Every answer must be the echo: count the ones that are not.
+local threads = {{}}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function response(status, headers, body)
+  if not body:find('"text":"hi"', 1, true) or body:find('"isError":true', 1, true) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("bad") end
+  io.write("Bad answers: " .. total .. "\n")
+end
 "#
     )
 }
@@ -369,7 +382,8 @@ fn load_with(
     let requests_per_sec: f64 = field("Requests/sec:")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| format!("{name}: no Requests/sec in\n{report}"))?;
-    if report.contains("Non-2xx") || report.contains("Socket errors") {
+    let bad_answers = field("Bad answers:").is_some_and(|n| n != "0");
+    if report.contains("Non-2xx") || report.contains("Socket errors") || bad_answers {
         return Err(format!("{name}: errors under load:\n{report}"));
     }
     let total: f64 = report
