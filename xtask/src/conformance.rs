@@ -157,13 +157,12 @@ fn setup(url: &str) -> Result {
     let api = format!("{url}/api/v1/tenants");
     curl(&["-X", "POST", &api, "-d", &format!("{{\"id\":\"{TENANT}\"}}")])?;
     push(url, TENANT, "fixture", "conformance.wasm")?;
-    curl(&[
-        "-X",
-        "POST",
-        &format!("{api}/{TENANT}/plugins/fixture/enable"),
-        "-d",
-        r#"{"version":"1.0.0","tool_prefix":""}"#,
-    ])?;
+    run(Command::new(pa_binary())
+        .env("PA_TOKEN", TOKEN)
+        .env("PA_SERVER", url)
+        .stdout(Stdio::null())
+        .args(["plugin", "enable", "fixture", "--version", "1.0.0", "--tool-prefix", ""])
+        .args(["--tenant", TENANT]))?;
     curl(&[
         "-X",
         "PUT",

@@ -56,6 +56,10 @@ enum PluginCommand {
         memory_mib: Option<u64>,
         #[arg(long)]
         max_concurrency: Option<u32>,
+        /// For an MCP tool server: the prefix of its tool and prompt names
+        /// (the plugin name by default; `""` for the component's own names).
+        #[arg(long)]
+        tool_prefix: Option<String>,
     },
     /// Stop serving a plugin.
     Disable { name: String },
@@ -96,6 +100,7 @@ pub async fn run(args: PluginArgs) -> anyhow::Result<()> {
             timeout_ms,
             memory_mib,
             max_concurrency,
+            tool_prefix,
         } => {
             let mut limits = serde_json::Map::new();
             for (key, value) in [
@@ -107,7 +112,7 @@ pub async fn run(args: PluginArgs) -> anyhow::Result<()> {
                     limits.insert(key.to_string(), json!(v));
                 }
             }
-            let body = json!({
+            let mut body = json!({
                 "version": version,
                 "access": access,
                 "limits": limits,
@@ -117,6 +122,9 @@ pub async fn run(args: PluginArgs) -> anyhow::Result<()> {
                     "variables": vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect::<serde_json::Map<String, Value>>(),
                 },
             });
+            if let Some(prefix) = tool_prefix {
+                body["tool_prefix"] = json!(prefix);
+            }
             client.post(format!("{base}/{name}/enable")).json(&body)
         }
         PluginCommand::Disable { name } => client.post(format!("{base}/{name}/disable")),
