@@ -45,7 +45,6 @@ impl Sandbox {
         let state = InstanceState::new(self.allow.clone(), self.limits.memory_mib, self.spin.clone());
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
-        store.set_fuel(u64::MAX).expect("fuel is enabled on every engine");
         // At every epoch tick a running guest yields to the executor (so a busy
         // guest never holds a worker thread for long) and stops at its deadline.
         store.epoch_deadline_callback(|store| {
@@ -55,11 +54,11 @@ impl Sandbox {
                 Ok(UpdateDeadline::Yield(1))
             }
         });
-        self.arm(&mut store.as_context_mut());
+        self.rearm(&mut store);
         store
     }
 
-    /// Readies a kept store for another request: a full fuel tank (so the
+    /// Readies a store for a request: a full fuel tank (so the
     /// call's consumption can be read) and a new deadline.
     pub(crate) fn rearm(&self, store: &mut Store<InstanceState>) {
         store.set_fuel(u64::MAX).expect("fuel is enabled on every engine");

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use pa_runtime::ToolServer;
 use pa_runtime::tool_types::{PromptInfo, ResourceInfo, ResourceTemplate, Tool};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+use super::convert::with_optional;
 
 use crate::deploy::Live;
 
@@ -68,30 +70,18 @@ fn object_schema(tool: &str, field: &str, text: &str) -> Result<Value, String> {
 }
 
 fn tool_json(name: &str, tool: &Tool) -> Result<Value, String> {
-    let mut object = Map::new();
-    object.insert("name".into(), name.into());
-    if let Some(title) = &tool.title {
-        object.insert("title".into(), title.clone().into());
-    }
-    if let Some(description) = &tool.description {
-        object.insert("description".into(), description.clone().into());
-    }
-    object.insert(
-        "inputSchema".into(),
-        object_schema(&tool.name, "input schema", &tool.input_schema)?,
+    let mut object = with_optional(
+        json!({ "name": name, "inputSchema": object_schema(&tool.name, "input schema", &tool.input_schema)? }),
+        &[("title", &tool.title), ("description", &tool.description)],
     );
     if let Some(output) = &tool.output_schema {
-        object.insert(
-            "outputSchema".into(),
-            object_schema(&tool.name, "output schema", output)?,
-        );
+        object["outputSchema"] = object_schema(&tool.name, "output schema", output)?;
     }
     if let Some(annotations) = &tool.annotations {
-        let annotations: Value = serde_json::from_str(annotations)
+        object["annotations"] = serde_json::from_str(annotations)
             .map_err(|e| format!("tool `{}` has annotations that are not JSON: {e}", tool.name))?;
-        object.insert("annotations".into(), annotations);
     }
-    Ok(Value::Object(object))
+    Ok(object)
 }
 
 fn prompt_json(name: &str, prompt: &PromptInfo) -> Value {
@@ -99,34 +89,27 @@ fn prompt_json(name: &str, prompt: &PromptInfo) -> Value {
         .arguments
         .iter()
         .map(|a| {
-            let mut arg = json!({ "name": a.name, "required": a.required });
-            if let Some(d) = &a.description {
-                arg["description"] = d.clone().into();
-            }
-            arg
+            with_optional(
+                json!({ "name": a.name, "required": a.required }),
+                &[("description", &a.description)],
+            )
         })
         .collect();
-    let mut object = json!({ "name": name, "arguments": arguments });
-    if let Some(title) = &prompt.title {
-        object["title"] = title.clone().into();
-    }
-    if let Some(description) = &prompt.description {
-        object["description"] = description.clone().into();
-    }
-    object
+    with_optional(
+        json!({ "name": name, "arguments": arguments }),
+        &[("title", &prompt.title), ("description", &prompt.description)],
+    )
 }
 
 fn resource_json(r: &ResourceInfo) -> Value {
-    let mut object = json!({ "uri": r.uri, "name": r.name });
-    for (key, value) in [
-        ("title", &r.title),
-        ("description", &r.description),
-        ("mimeType", &r.mime_type),
-    ] {
-        if let Some(value) = value {
-            object[key] = value.clone().into();
-        }
-    }
+    let mut object = with_optional(
+        json!({ "uri": r.uri, "name": r.name }),
+        &[
+            ("title", &r.title),
+            ("description", &r.description),
+            ("mimeType", &r.mime_type),
+        ],
+    );
     if let Some(size) = r.size {
         object["size"] = size.into();
     }
@@ -134,17 +117,14 @@ fn resource_json(r: &ResourceInfo) -> Value {
 }
 
 fn template_json(t: &ResourceTemplate) -> Value {
-    let mut object = json!({ "uriTemplate": t.uri_template, "name": t.name });
-    for (key, value) in [
-        ("title", &t.title),
-        ("description", &t.description),
-        ("mimeType", &t.mime_type),
-    ] {
-        if let Some(value) = value {
-            object[key] = value.clone().into();
-        }
-    }
-    object
+    with_optional(
+        json!({ "uriTemplate": t.uri_template, "name": t.name }),
+        &[
+            ("title", &t.title),
+            ("description", &t.description),
+            ("mimeType", &t.mime_type),
+        ],
+    )
 }
 
 impl Catalog {

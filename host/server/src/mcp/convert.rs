@@ -5,26 +5,28 @@ use base64::engine::general_purpose::STANDARD;
 use pa_runtime::tool_types::{
     CallResult, ContentBlock, LogLevel, PromptResult, ResourceBody, ResourceContents, ServerError,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::jsonrpc::RpcError;
 
-fn insert_some(object: &mut Map<String, Value>, key: &str, value: &Option<String>) {
-    if let Some(value) = value {
-        object.insert(key.into(), Value::String(value.clone()));
+/// Adds each optional string field that is present to a JSON object.
+pub fn with_optional(mut object: Value, fields: &[(&str, &Option<String>)]) -> Value {
+    for (key, value) in fields {
+        if let Some(value) = value {
+            object[*key] = value.clone().into();
+        }
     }
+    object
 }
 
 /// A resource's contents: `{uri, mimeType, text | blob}`.
 pub fn resource_contents(contents: &ResourceContents) -> Value {
-    let mut object = Map::new();
-    object.insert("uri".into(), contents.uri.clone().into());
-    insert_some(&mut object, "mimeType", &contents.mime_type);
+    let mut object = with_optional(json!({ "uri": contents.uri }), &[("mimeType", &contents.mime_type)]);
     match &contents.body {
-        ResourceBody::Text(text) => object.insert("text".into(), text.clone().into()),
-        ResourceBody::Blob(bytes) => object.insert("blob".into(), STANDARD.encode(bytes).into()),
-    };
-    Value::Object(object)
+        ResourceBody::Text(text) => object["text"] = text.clone().into(),
+        ResourceBody::Blob(bytes) => object["blob"] = STANDARD.encode(bytes).into(),
+    }
+    object
 }
 
 /// A content block of a tool result or prompt message.
@@ -40,16 +42,14 @@ pub fn content_block(block: &ContentBlock) -> Value {
         ContentBlock::EmbeddedResource(contents) => {
             json!({ "type": "resource", "resource": resource_contents(contents) })
         }
-        ContentBlock::ResourceLink(link) => {
-            let mut object = Map::new();
-            object.insert("type".into(), "resource_link".into());
-            object.insert("uri".into(), link.uri.clone().into());
-            object.insert("name".into(), link.name.clone().into());
-            insert_some(&mut object, "title", &link.title);
-            insert_some(&mut object, "description", &link.description);
-            insert_some(&mut object, "mimeType", &link.mime_type);
-            Value::Object(object)
-        }
+        ContentBlock::ResourceLink(link) => with_optional(
+            json!({ "type": "resource_link", "uri": link.uri, "name": link.name }),
+            &[
+                ("title", &link.title),
+                ("description", &link.description),
+                ("mimeType", &link.mime_type),
+            ],
+        ),
     }
 }
 

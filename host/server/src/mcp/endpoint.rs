@@ -47,6 +47,11 @@ fn rpc_error(status: StatusCode, id: &Value, error: RpcError) -> Response {
     (status, axum::Json(jsonrpc::error(id, &error))).into_response()
 }
 
+/// A transport-level refusal (no request id known).
+fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
+    rpc_error(status, &Value::Null, RpcError::new(INVALID_REQUEST, message))
+}
+
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
 }
@@ -96,8 +101,7 @@ async fn admit_headers(
     peer: Option<SocketAddr>,
 ) -> Result<(), Response> {
     let headers = &headers;
-    check_origin(headers, peer)
-        .map_err(|m| rpc_error(StatusCode::FORBIDDEN, &Value::Null, RpcError::new(INVALID_REQUEST, m)))?;
+    check_origin(headers, peer).map_err(|m| refuse(StatusCode::FORBIDDEN, m))?;
     let internal = |e: pa_store::StoreError| {
         rpc_error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -116,10 +120,9 @@ async fn admit_headers(
         }
     };
     let Some(access) = access else {
-        return Err(rpc_error(
+        return Err(refuse(
             StatusCode::NOT_FOUND,
-            &Value::Null,
-            RpcError::new(INVALID_REQUEST, format!("tenant `{tenant}` does not exist")),
+            format!("tenant `{tenant}` does not exist"),
         ));
     };
     if access == "public" {
@@ -131,10 +134,9 @@ async fn admit_headers(
     };
     match key {
         Some(key) if key.tenant.as_deref().is_none_or(|t| t == tenant) => Ok(()),
-        Some(_) => Err(rpc_error(
+        Some(_) => Err(refuse(
             StatusCode::FORBIDDEN,
-            &Value::Null,
-            RpcError::new(INVALID_REQUEST, format!("this key has no access to tenant `{tenant}`")),
+            format!("this key has no access to tenant `{tenant}`"),
         )),
         None => {
             let host = header_str(headers, "host").unwrap_or("localhost");
@@ -188,10 +190,9 @@ pub async fn post(State(platform): State<Platform>, Path(tenant): Path<String>, 
     let headers = parts.headers;
     let content_type = header_str(&headers, "content-type").unwrap_or("");
     if !content_type.starts_with("application/json") {
-        return rpc_error(
+        return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &Value::Null,
-            RpcError::new(INVALID_REQUEST, "Content-Type must be application/json"),
+            "Content-Type must be application/json",
         );
     }
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
@@ -216,20 +217,15 @@ pub async fn post(State(platform): State<Platform>, Path(tenant): Path<String>, 
         }
         (Some(session_id), message) => {
             let Some(session) = platform.mcp.get(&tenant, &session_id) else {
-                return rpc_error(
-                    StatusCode::NOT_FOUND,
-                    &Value::Null,
-                    RpcError::new(INVALID_REQUEST, "unknown or expired session; initialize again"),
-                );
+                return refuse(StatusCode::NOT_FOUND, "unknown or expired session; initialize again");
             };
             if let Some(version) = &version
                 && !SESSION_VERSIONS.contains(&version.as_str())
                 && !LEGACY_HEADER_VERSIONS.contains(&version.as_str())
             {
-                return rpc_error(
+                return refuse(
                     StatusCode::BAD_REQUEST,
-                    &Value::Null,
-                    RpcError::new(INVALID_REQUEST, format!("unsupported MCP-Protocol-Version `{version}`")),
+                    format!("unsupported MCP-Protocol-Version `{version}`"),
                 );
             }
             in_session(&platform, session, &headers, message).await
@@ -605,11 +601,7 @@ pub async fn get(State(platform): State<Platform>, Path(tenant): Path<String>, r
     }
     let headers = request.headers();
     if !accepts(headers, "text/event-stream") {
-        return rpc_error(
-            StatusCode::NOT_ACCEPTABLE,
-            &Value::Null,
-            RpcError::new(INVALID_REQUEST, "Accept must include text/event-stream"),
-        );
+        return refuse(StatusCode::NOT_ACCEPTABLE, "Accept must include text/event-stream");
     }
     let Some(session_id) = header_str(headers, SESSION_HEADER) else {
         return rpc_error(
@@ -622,11 +614,7 @@ pub async fn get(State(platform): State<Platform>, Path(tenant): Path<String>, r
         );
     };
     let Some(session) = platform.mcp.get(&tenant, session_id) else {
-        return rpc_error(
-            StatusCode::NOT_FOUND,
-            &Value::Null,
-            RpcError::new(INVALID_REQUEST, "unknown or expired session; initialize again"),
-        );
+        return refuse(StatusCode::NOT_FOUND, "unknown or expired session; initialize again");
     };
     let changes = platform.mcp.subscribe();
     Sse::new(notifications(session, changes))
@@ -669,19 +657,11 @@ pub async fn delete(State(platform): State<Platform>, Path(tenant): Path<String>
         return response;
     }
     let Some(session_id) = header_str(request.headers(), SESSION_HEADER) else {
-        return rpc_error(
-            StatusCode::BAD_REQUEST,
-            &Value::Null,
-            RpcError::new(INVALID_REQUEST, "missing Mcp-Session-Id"),
-        );
+        return refuse(StatusCode::BAD_REQUEST, "missing Mcp-Session-Id");
     };
     if platform.mcp.remove(&tenant, session_id) {
         StatusCode::NO_CONTENT.into_response()
     } else {
-        rpc_error(
-            StatusCode::NOT_FOUND,
-            &Value::Null,
-            RpcError::new(INVALID_REQUEST, "unknown or expired session"),
-        )
+        refuse(StatusCode::NOT_FOUND, "unknown or expired session")
     }
 }

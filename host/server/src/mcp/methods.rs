@@ -153,13 +153,10 @@ impl Call {
             Some(canary) => {
                 if canary.stats.record(!failed, &canary.policy) {
                     let (platform, tenant, plugin) = (self.platform.clone(), self.tenant.clone(), plugin.to_string());
-                    let (calls, errors) = (
-                        canary.stats.snapshot()["calls"].clone(),
-                        canary.stats.snapshot()["errors"].clone(),
-                    );
+                    let stats = canary.stats.snapshot();
                     let reason = format!(
-                        "error rate past {} ({errors} failed of {calls} calls)",
-                        canary.policy.max_error_rate
+                        "error rate past {} ({} failed of {} calls)",
+                        canary.policy.max_error_rate, stats["errors"], stats["calls"]
                     );
                     tokio::spawn(async move {
                         platform
