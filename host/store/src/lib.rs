@@ -1,12 +1,49 @@
 //! Persistence: tenants, API keys, plugin versions, deployments and key-value
-//! data in SQLite (sqlx, with migrations), and component blobs on disk.
+//! data in SQLite or PostgreSQL (sqlx, with migrations per backend), and
+//! component blobs on disk.
 #![deny(missing_docs)]
 
 mod blobs;
-mod sqlite;
+mod db;
+mod keys;
+mod kv;
+mod plugins;
+mod tenants;
 
 pub use blobs::Blobs;
-pub use sqlite::{Deployment, KeyInfo, PluginVersion, PutOutcome, Store};
+pub use db::now;
+pub use keys::KeyInfo;
+pub use plugins::{Deployment, PluginVersion, PutOutcome};
+
+/// The platform's database: SQLite or PostgreSQL, chosen by the URL it is opened with.
+#[derive(Clone)]
+pub struct Store {
+    pool: db::Pool,
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://PATH`, created if missing, or
+    /// `postgres://…[?schema=NAME]`) and migrates it.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Ok(Store {
+            pool: db::Pool::open(url).await?,
+        })
+    }
+
+    /// Which backend this is: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self.pool {
+            db::Pool::Sqlite(_) => "sqlite",
+            db::Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        db::on_pool!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+}
 
 /// A store failure a caller can act on.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +61,9 @@ pub enum StoreError {
     /// A referenced row does not exist.
     #[error("{0} not found")]
     NotFound(String),
+    /// The database URL or options are not usable.
+    #[error("{0}")]
+    Config(String),
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),

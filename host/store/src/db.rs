@@ -1,0 +1,151 @@
+//! The database connection: SQLite (embedded default) or PostgreSQL, chosen by URL.
+//!
+//! Both backends run the same portable SQL (`$n` parameters, `ON CONFLICT`,
+//! timestamps bound from Rust) on their native sqlx driver; each has its own
+//! migrations under `migrations/`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{Executor, PgPool, SqlitePool};
+
+use crate::StoreError;
+
+/// A pool of one backend.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's native pool; the body is
+/// compiled once per backend, so it must be portable SQL.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// The current time as RFC 3339 UTC with milliseconds, as stored in every `*_at` column.
+pub fn now() -> String {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    time::OffsetDateTime::now_utc()
+        .format(FORMAT)
+        .expect("a UTC time formats")
+}
+
+impl Pool {
+    /// Connects to `url` and migrates: `sqlite://path` (created if missing) or
+    /// `postgres://…`. A PostgreSQL URL may carry `schema=NAME`: the schema is
+    /// created if missing and every connection uses it (tests, shared databases).
+    pub async fn open(url: &str) -> Result<Pool, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::open_postgres(url).await
+        } else if url.starts_with("sqlite:") {
+            Self::open_sqlite(url).await
+        } else {
+            Err(StoreError::Config(format!(
+                "unsupported database URL `{url}`: use sqlite://PATH or postgres://…"
+            )))
+        }
+    }
+
+    async fn open_sqlite(url: &str) -> Result<Pool, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(Pool::Sqlite(pool))
+    }
+
+    async fn open_postgres(url: &str) -> Result<Pool, StoreError> {
+        let (url, schema) = split_schema(url)?;
+        let options = PgConnectOptions::from_str(&url)?;
+        let mut pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10));
+        if let Some(schema) = schema {
+            let setup = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await?;
+            setup
+                .execute(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"").as_str())
+                .await?;
+            setup.close().await;
+            pool = pool.after_connect(move |conn, _| {
+                let set = format!("SET search_path TO \"{schema}\"");
+                Box::pin(async move {
+                    conn.execute(set.as_str()).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool.connect_with(options).await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Pool::Postgres(pool))
+    }
+}
+
+/// Takes our own `schema=NAME` parameter out of a PostgreSQL URL.
+fn split_schema(url: &str) -> Result<(String, Option<String>), StoreError> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), None));
+    };
+    let mut schema = None;
+    let mut rest = Vec::new();
+    for pair in query.split('&') {
+        match pair.strip_prefix("schema=") {
+            Some(name) => schema = Some(name.to_string()),
+            None => rest.push(pair),
+        }
+    }
+    if let Some(name) = &schema {
+        let valid = !name.is_empty() && name.len() <= 63 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(StoreError::Config(format!(
+                "invalid schema `{name}`: use up to 63 letters, digits or `_`"
+            )));
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((url, schema))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_is_taken_out_of_the_url() {
+        let (url, schema) = split_schema("postgres://h/test?schema=t_1&sslmode=disable").unwrap();
+        assert_eq!(url, "postgres://h/test?sslmode=disable");
+        assert_eq!(schema.as_deref(), Some("t_1"));
+        assert!(split_schema("postgres://h/test?schema=a;drop").is_err());
+        assert_eq!(split_schema("postgres://h/test").unwrap().1, None);
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_millis() {
+        let t = now();
+        assert_eq!(t.len(), "2026-01-01T00:00:00.000Z".len(), "{t}");
+        assert!(t.ends_with('Z'));
+    }
+}

@@ -1,0 +1,59 @@
+//! Tenants and their settings.
+
+use sqlx::Row;
+
+use crate::db::{now, on_pool};
+use crate::{Store, StoreError};
+
+impl Store {
+    /// Creates the tenant if it does not exist yet.
+    pub async fn ensure_tenant(&self, id: &str) -> Result<(), StoreError> {
+        let at = now();
+        on_pool!(self, |pool| sqlx::query(
+            "INSERT INTO tenants (id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        )
+        .bind(id)
+        .bind(&at)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Whether the tenant exists.
+    pub async fn tenant_exists(&self, id: &str) -> Result<bool, StoreError> {
+        let found = on_pool!(self, |pool| sqlx::query("SELECT 1 FROM tenants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map(|row| row.is_some()))?;
+        Ok(found)
+    }
+
+    /// Who may use the tenant's MCP endpoint (`api-key` or `public`); `None`
+    /// when the tenant does not exist.
+    pub async fn mcp_access(&self, tenant: &str) -> Result<Option<String>, StoreError> {
+        let access = on_pool!(self, |pool| sqlx::query("SELECT mcp_access FROM tenants WHERE id = $1")
+            .bind(tenant)
+            .fetch_optional(pool)
+            .await
+            .map(|row| row.map(|r| r.get("mcp_access"))))?;
+        Ok(access)
+    }
+
+    /// Sets who may use the tenant's MCP endpoint.
+    pub async fn set_mcp_access(&self, tenant: &str, access: &str) -> Result<(), StoreError> {
+        let changed = on_pool!(self, |pool| sqlx::query(
+            "UPDATE tenants SET mcp_access = $1 WHERE id = $2"
+        )
+        .bind(access)
+        .bind(tenant)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!("tenant `{tenant}`")));
+        }
+        Ok(())
+    }
+}
