@@ -1,42 +1,71 @@
-//! API keys: only their SHA-256 is stored.
+//! API keys: only their SHA-256 is stored; they can expire and be revoked.
 
 use sha2::Digest;
-use sqlx::Row;
 
 use crate::db::{now, on_pool};
 use crate::{Store, StoreError};
 
-/// What an API key may act for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A stored API key (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct KeyInfo {
+    /// Public id (the first 16 hex digits of the key's hash).
+    pub id: String,
     /// The tenant it is scoped to; `None` for a platform admin key.
     pub tenant: Option<String>,
     /// Its role.
     pub role: String,
+    /// A label given at creation.
+    pub name: String,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+    /// When it stops working, if ever.
+    pub expires_at: Option<String>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
 }
 
-fn hash_key(token: &str) -> String {
+/// A key to record: the secret itself is only hashed.
+pub struct NewKey<'a> {
+    /// The secret token shown once to its owner.
+    pub token: &'a str,
+    /// Tenant scope (`None`: platform-wide).
+    pub tenant: Option<&'a str>,
+    /// Role name.
+    pub role: &'a str,
+    /// Label.
+    pub name: &'a str,
+    /// Expiry (RFC 3339), if any.
+    pub expires_at: Option<&'a str>,
+}
+
+/// The SHA-256 of a secret token, as stored.
+pub fn hash_token(token: &str) -> String {
     hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
+const KEY_COLUMNS: &str = "SELECT id, tenant, role, name, created_at, expires_at, revoked_at FROM api_keys";
+
 impl Store {
-    /// Records `token` as a key (idempotent); used to bootstrap the admin key.
-    pub async fn ensure_api_key(&self, token: &str, tenant: Option<&str>, role: &str) -> Result<(), StoreError> {
-        let hash = hash_key(token);
+    /// Records a key (idempotent for the same token); returns its id.
+    pub async fn insert_api_key(&self, key: &NewKey<'_>) -> Result<String, StoreError> {
+        let hash = hash_token(key.token);
+        let id = hash[..16].to_string();
         let at = now();
         on_pool!(self, |pool| sqlx::query(
-            "INSERT INTO api_keys (id, tenant, key_hash, role, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT DO NOTHING"
+            "INSERT INTO api_keys (id, tenant, key_hash, role, name, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
         )
-        .bind(&hash[..16])
-        .bind(tenant)
+        .bind(&id)
+        .bind(key.tenant)
         .bind(&hash)
-        .bind(role)
+        .bind(key.role)
+        .bind(key.name)
+        .bind(key.expires_at)
         .bind(&at)
         .execute(pool)
         .await
         .map(|_| ()))?;
-        Ok(())
+        Ok(id)
     }
 
     /// Whether any platform admin key exists.
@@ -48,19 +77,36 @@ impl Store {
         Ok(found)
     }
 
-    /// Looks a presented key up.
+    /// Looks a presented key up (expired and revoked keys included: the caller decides).
     pub async fn key_info(&self, token: &str) -> Result<Option<KeyInfo>, StoreError> {
-        let hash = hash_key(token);
-        let info = on_pool!(self, |pool| sqlx::query(
-            "SELECT tenant, role FROM api_keys WHERE key_hash = $1"
-        )
-        .bind(&hash)
-        .fetch_optional(pool)
-        .await
-        .map(|row| row.map(|r| KeyInfo {
-            tenant: r.get("tenant"),
-            role: r.get("role"),
-        })))?;
+        let sql = format!("{KEY_COLUMNS} WHERE key_hash = $1");
+        let hash = hash_token(token);
+        let info = on_pool!(self, |pool| sqlx::query_as(&sql).bind(&hash).fetch_optional(pool).await)?;
         Ok(info)
+    }
+
+    /// The keys of a tenant, newest first.
+    pub async fn api_keys(&self, tenant: &str) -> Result<Vec<KeyInfo>, StoreError> {
+        let sql = format!("{KEY_COLUMNS} WHERE tenant = $1 ORDER BY created_at DESC, id");
+        let keys = on_pool!(self, |pool| sqlx::query_as(&sql).bind(tenant).fetch_all(pool).await)?;
+        Ok(keys)
+    }
+
+    /// Revokes a key of `tenant`; `NotFound` if it has no such key.
+    pub async fn revoke_api_key(&self, tenant: &str, id: &str) -> Result<KeyInfo, StoreError> {
+        let at = now();
+        on_pool!(self, |pool| sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE tenant = $2 AND id = $3 AND revoked_at IS NULL"
+        )
+        .bind(&at)
+        .bind(tenant)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        let sql = format!("{KEY_COLUMNS} WHERE tenant = $1 AND id = $2");
+        let key: Option<KeyInfo> =
+            on_pool!(self, |pool| sqlx::query_as(&sql).bind(tenant).bind(id).fetch_optional(pool).await)?;
+        key.ok_or_else(|| StoreError::NotFound(format!("API key `{id}`")))
     }
 }

@@ -1,19 +1,25 @@
-//! Persistence: tenants, API keys, plugin versions, deployments and key-value
-//! data in SQLite or PostgreSQL (sqlx, with migrations per backend), and
+//! Persistence: tenants, users, roles, API keys, the audit log, plugin
+//! versions, deployments and key-value data in SQLite or PostgreSQL (sqlx, with migrations per backend), and
 //! component blobs on disk.
 #![deny(missing_docs)]
 
+mod audit;
 mod blobs;
 mod db;
 mod keys;
 mod kv;
 mod plugins;
+mod sessions;
 mod tenants;
+mod users;
 
 pub use blobs::Blobs;
 pub use db::now;
-pub use keys::KeyInfo;
+pub use audit::{AuditQuery, AuditRecord, ChainReport, NewAudit};
+pub use keys::{KeyInfo, NewKey, hash_token};
 pub use plugins::{Deployment, PluginVersion, PutOutcome};
+pub use sessions::Refresh;
+pub use users::{CustomRole, Membership, User};
 
 /// The platform's database: SQLite or PostgreSQL, chosen by the URL it is opened with.
 #[derive(Clone)]
@@ -58,6 +64,9 @@ pub enum StoreError {
         /// SHA-256 of the stored bytes.
         existing: String,
     },
+    /// The row exists already (e.g. a username).
+    #[error("{0}")]
+    Conflict(String),
     /// A referenced row does not exist.
     #[error("{0} not found")]
     NotFound(String),

@@ -1,7 +1,11 @@
 //! What the store must do, whatever the backend.
 
 use pa_runtime::{KeyValueBackend, KvScope};
-use pa_store::{Deployment, PluginVersion, PutOutcome, Store, StoreError};
+use pa_store::{
+    AuditQuery, CustomRole, Deployment, NewAudit, NewKey, PluginVersion, PutOutcome, Refresh, StoreError, User,
+};
+
+use crate::backends::TestDb;
 
 crate::on_both_backends!(
     versions_are_immutable_and_idempotent,
@@ -9,7 +13,185 @@ crate::on_both_backends!(
     keys_are_stored_hashed_and_scoped,
     mcp_access_defaults_to_api_key_and_is_per_tenant,
     key_value_is_scoped_per_tenant_and_plugin,
+    users_belong_to_tenants_with_a_role,
+    custom_roles_are_per_tenant,
+    refresh_tokens_are_used_once,
+    audit_chain_detects_edits,
+    audit_chain_detects_deleted_rows,
+    audit_chain_detects_reordered_rows,
+    audit_chain_detects_a_cut_tail,
+    audit_appends_are_serialised,
 );
+
+const AUDIT_KEY: &[u8] = b"test audit key";
+
+fn user(id: &str, name: &str) -> User {
+    User {
+        id: id.into(),
+        username: name.into(),
+        password_hash: Some("$argon2id$...".into()),
+        provider: "password".into(),
+        platform_admin: false,
+        created_at: String::new(),
+    }
+}
+
+async fn users_belong_to_tenants_with_a_role(s: TestDb) {
+    s.ensure_tenant("acme").await.unwrap();
+    s.ensure_tenant("globex").await.unwrap();
+    s.create_user(&user("u1", "ada")).await.unwrap();
+    assert!(matches!(s.create_user(&user("u2", "ada")).await, Err(StoreError::Conflict(_))));
+    let ada = s.user_by_name("ada").await.unwrap().unwrap();
+    assert_eq!(ada.id, "u1");
+    assert_eq!(ada.password_hash.as_deref(), Some("$argon2id$..."));
+    assert!(!ada.platform_admin);
+    assert!(s.user("u1").await.unwrap().is_some());
+    assert!(s.user_by_name("bob").await.unwrap().is_none());
+    s.set_membership("acme", "u1", "viewer").await.unwrap();
+    s.set_membership("acme", "u1", "developer").await.unwrap();
+    assert_eq!(s.membership("acme", "u1").await.unwrap().as_deref(), Some("developer"));
+    assert_eq!(s.membership("globex", "u1").await.unwrap(), None);
+    let members = s.members("acme").await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!((members[0].username.as_str(), members[0].role.as_str()), ("ada", "developer"));
+    assert!(s.members("globex").await.unwrap().is_empty());
+    assert_eq!(s.memberships_of("u1").await.unwrap(), members);
+    assert!(s.role_in_use("acme", "developer").await.unwrap());
+    assert!(s.remove_membership("acme", "u1").await.unwrap());
+    assert!(!s.remove_membership("acme", "u1").await.unwrap());
+}
+
+async fn custom_roles_are_per_tenant(s: TestDb) {
+    s.ensure_tenant("acme").await.unwrap();
+    s.ensure_tenant("globex").await.unwrap();
+    let role = CustomRole {
+        name: "auditor".into(),
+        permissions: vec!["audit.read".into(), "billing.read".into()],
+    };
+    s.put_role("acme", &role).await.unwrap();
+    let roles = s.roles("acme").await.unwrap();
+    assert_eq!(roles.len(), 1);
+    assert_eq!(roles[0].permissions, role.permissions);
+    assert!(s.roles("globex").await.unwrap().is_empty());
+    assert!(!s.role_in_use("acme", "auditor").await.unwrap());
+    assert!(s.delete_role("acme", "auditor").await.unwrap());
+    assert!(!s.delete_role("acme", "auditor").await.unwrap());
+}
+
+async fn refresh_tokens_are_used_once(s: TestDb) {
+    s.create_user(&user("u1", "ada")).await.unwrap();
+    s.insert_refresh_token("r1", "u1", "f1", "2099-01-01T00:00:00.000Z").await.unwrap();
+    s.insert_refresh_token("r2", "u1", "f1", "2099-01-01T00:00:00.000Z").await.unwrap();
+    s.insert_refresh_token("old", "u1", "f2", "2000-01-01T00:00:00.000Z").await.unwrap();
+    assert_eq!(
+        s.use_refresh_token("r1").await.unwrap(),
+        Refresh::Valid {
+            user_id: "u1".into(),
+            family: "f1".into()
+        }
+    );
+    assert_eq!(s.use_refresh_token("r1").await.unwrap(), Refresh::Reused);
+    assert_eq!(s.use_refresh_token("r2").await.unwrap(), Refresh::Reused, "reuse revokes the family");
+    assert_eq!(s.use_refresh_token("old").await.unwrap(), Refresh::Invalid, "expired");
+    assert_eq!(s.use_refresh_token("nope").await.unwrap(), Refresh::Invalid);
+    assert_eq!(s.refresh_family("r2").await.unwrap().as_deref(), Some("f1"));
+}
+
+async fn record(s: &TestDb, tenant: &str, action: &str) {
+    s.append_audit(
+        AUDIT_KEY,
+        NewAudit {
+            tenant: tenant.into(),
+            actor: "user:ada".into(),
+            action: action.into(),
+            target: "plugin/hello".into(),
+            outcome: "success".into(),
+            source_ip: "127.0.0.1".into(),
+            request_id: format!("req-{action}"),
+            detail: "{}".into(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+async fn five_rows(s: &TestDb) {
+    for action in ["a1", "a2", "a3", "a4", "a5"] {
+        record(s, "acme", action).await;
+    }
+    record(s, "globex", "g1").await;
+    let reports = s.verify_audit(AUDIT_KEY, None).await.unwrap();
+    assert_eq!(reports.len(), 2);
+    assert!(reports.iter().all(|r| r.problems.is_empty()), "{reports:?}");
+    assert_eq!(reports[0].rows, 5);
+}
+
+async fn problems(s: &TestDb) -> Vec<String> {
+    let reports = s.verify_audit(AUDIT_KEY, Some("acme")).await.unwrap();
+    let globex = s.verify_audit(AUDIT_KEY, Some("globex")).await.unwrap();
+    assert!(globex[0].problems.is_empty(), "other tenants' chains are not affected");
+    reports[0].problems.clone()
+}
+
+async fn audit_chain_detects_edits(s: TestDb) {
+    five_rows(&s).await;
+    let all = s.audit("acme", &AuditQuery { limit: 100, ..Default::default() }).await.unwrap();
+    assert_eq!(all.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    let only = AuditQuery {
+        action: Some("a2".into()),
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(s.audit("acme", &only).await.unwrap().len(), 1);
+    let page = AuditQuery {
+        after: Some(3),
+        limit: 1,
+        ..Default::default()
+    };
+    assert_eq!(s.audit("acme", &page).await.unwrap()[0].seq, 4);
+    s.raw("UPDATE audit SET outcome = 'denied' WHERE tenant = 'acme' AND seq = 3").await;
+    let found = problems(&s).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("row 3"), "{found:?}");
+    assert!(!s.verify_audit(b"another key", Some("globex")).await.unwrap()[0].problems.is_empty());
+}
+
+async fn audit_chain_detects_deleted_rows(s: TestDb) {
+    five_rows(&s).await;
+    s.raw("DELETE FROM audit WHERE tenant = 'acme' AND seq = 2").await;
+    let found = problems(&s).await;
+    assert!(found.iter().any(|p| p.contains("row 2 is missing")), "{found:?}");
+}
+
+async fn audit_chain_detects_reordered_rows(s: TestDb) {
+    five_rows(&s).await;
+    s.raw(
+        "UPDATE audit SET seq = -1 WHERE tenant = 'acme' AND seq = 2; \
+         UPDATE audit SET seq = 2 WHERE tenant = 'acme' AND seq = 4; \
+         UPDATE audit SET seq = 4 WHERE tenant = 'acme' AND seq = -1;",
+    )
+    .await;
+    let found = problems(&s).await;
+    assert!(found.iter().any(|p| p.contains("row 2")), "{found:?}");
+}
+
+async fn audit_chain_detects_a_cut_tail(s: TestDb) {
+    five_rows(&s).await;
+    s.raw("DELETE FROM audit WHERE tenant = 'acme' AND seq = 5").await;
+    let found = problems(&s).await;
+    assert!(found.iter().any(|p| p.contains("should end at row 5")), "{found:?}");
+}
+
+async fn audit_appends_are_serialised(s: TestDb) {
+    let appends = (0..20).map(|i| {
+        let s = &s;
+        async move { record(s, "acme", &format!("c{i}")).await }
+    });
+    futures::future::join_all(appends).await;
+    let reports = s.verify_audit(AUDIT_KEY, Some("acme")).await.unwrap();
+    assert_eq!(reports[0].rows, 20);
+    assert!(reports[0].problems.is_empty(), "{:?}", reports[0].problems);
+}
 
 fn version(version: &str, sha: &str) -> PluginVersion {
     PluginVersion {
@@ -22,7 +204,7 @@ fn version(version: &str, sha: &str) -> PluginVersion {
     }
 }
 
-async fn versions_are_immutable_and_idempotent(s: Store) {
+async fn versions_are_immutable_and_idempotent(s: TestDb) {
     s.ensure_tenant("acme").await.unwrap();
     assert_eq!(
         s.put_version("acme", &version("1.0.0", "aa")).await.unwrap(),
@@ -42,7 +224,7 @@ async fn versions_are_immutable_and_idempotent(s: Store) {
     assert!(s.version("other", "hello", "1.0.0").await.unwrap().is_none());
 }
 
-async fn deployments_replace_and_remove(s: Store) {
+async fn deployments_replace_and_remove(s: TestDb) {
     s.ensure_tenant("acme").await.unwrap();
     s.put_version("acme", &version("1.0.0", "aa")).await.unwrap();
     s.put_version("acme", &version("2.0.0", "bb")).await.unwrap();
@@ -68,19 +250,34 @@ async fn deployments_replace_and_remove(s: Store) {
     assert!(s.deployments().await.unwrap().is_empty());
 }
 
-async fn keys_are_stored_hashed_and_scoped(s: Store) {
+async fn keys_are_stored_hashed_and_scoped(s: TestDb) {
     s.ensure_tenant("acme").await.unwrap();
-    s.ensure_api_key("secret", Some("acme"), "admin").await.unwrap();
-    s.ensure_api_key("secret", Some("acme"), "admin").await.unwrap();
+    let key = |token, tenant, name| NewKey {
+        token,
+        tenant,
+        role: "developer",
+        name,
+        expires_at: Some("2099-01-01T00:00:00.000Z"),
+    };
+    let id = s.insert_api_key(&key("secret", Some("acme"), "ci")).await.unwrap();
+    assert_eq!(s.insert_api_key(&key("secret", Some("acme"), "ci")).await.unwrap(), id);
     let info = s.key_info("secret").await.unwrap().unwrap();
+    assert_eq!(info.id, id);
     assert_eq!(info.tenant.as_deref(), Some("acme"));
+    assert_eq!((info.role.as_str(), info.name.as_str()), ("developer", "ci"));
+    assert_eq!(info.expires_at.as_deref(), Some("2099-01-01T00:00:00.000Z"));
     assert!(s.key_info("other").await.unwrap().is_none());
     assert!(!s.has_admin_key().await.unwrap());
-    s.ensure_api_key("root", None, "admin").await.unwrap();
+    s.insert_api_key(&key("root", None, "root")).await.unwrap();
     assert!(s.has_admin_key().await.unwrap());
+    assert_eq!(s.api_keys("acme").await.unwrap(), vec![info]);
+    assert!(matches!(s.revoke_api_key("globex", &id).await, Err(StoreError::NotFound(_))));
+    let revoked = s.revoke_api_key("acme", &id).await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert_eq!(s.key_info("secret").await.unwrap().unwrap().revoked_at, revoked.revoked_at);
 }
 
-async fn mcp_access_defaults_to_api_key_and_is_per_tenant(s: Store) {
+async fn mcp_access_defaults_to_api_key_and_is_per_tenant(s: TestDb) {
     s.ensure_tenant("acme").await.unwrap();
     s.ensure_tenant("globex").await.unwrap();
     assert!(s.tenant_exists("acme").await.unwrap());
@@ -96,7 +293,7 @@ async fn mcp_access_defaults_to_api_key_and_is_per_tenant(s: Store) {
     ));
 }
 
-async fn key_value_is_scoped_per_tenant_and_plugin(s: Store) {
+async fn key_value_is_scoped_per_tenant_and_plugin(s: TestDb) {
     let a = KvScope {
         tenant: "a".into(),
         plugin: "p".into(),
