@@ -1,7 +1,9 @@
 //! End-to-end tests: the real `pa` binary serving the guest components built
 //! by `cargo xtask test` (in `PA_GUESTS`, default `target/guests/…`).
 
+mod control;
 mod faults;
+mod gateway;
 mod mcp;
 mod registry;
 mod support;

@@ -3,10 +3,27 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::{Value, json};
 
 pub const ADMIN: &str = "test-admin-token";
+
+/// The PostgreSQL server of the tests.
+pub fn postgres_url() -> String {
+    std::env::var("PA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A name (schema, key prefix) no other test or parallel run uses.
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::UNIX_EPOCH.elapsed().unwrap().subsec_nanos(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
 
 pub fn pa_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_pa"))

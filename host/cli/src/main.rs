@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
-use pa_server::{Compiler, Platform, PlatformConfig};
+use pa_server::{Compiler, Platform, PlatformConfig, Rate, RateLimits};
 
 #[derive(Parser)]
 #[command(name = "pa", version, about = "PowerAutomation: a multi-tenant WebAssembly host")]
@@ -25,6 +25,8 @@ enum Command {
     Up(UpArgs),
     /// Manage plugins on a running server.
     Plugin(plugin::PluginArgs),
+    /// Check the audit log.
+    Audit(AuditArgs),
     /// Internal: compile a component read on stdin for engine `p2` or `p3`
     /// (run by `pa serve` in a child process it can kill at the time limit).
     #[command(hide = true)]
@@ -39,7 +41,8 @@ struct ServeArgs {
     /// Folder for the database, blobs and compiled code.
     #[arg(long, env = "PA_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
-    /// Database URL (`sqlite://…`); defaults to a SQLite file in the data folder.
+    /// Database URL (`sqlite://…` or `postgres://…[?schema=NAME]`); defaults to a
+    /// SQLite file in the data folder.
     #[arg(long, env = "PA_DATABASE_URL")]
     database_url: Option<String>,
     /// Largest accepted component upload, in bytes.
@@ -51,6 +54,43 @@ struct ServeArgs {
     /// Requests one tenant may run at once.
     #[arg(long, env = "PA_TENANT_CONCURRENCY", default_value_t = 256)]
     tenant_concurrency: u32,
+    /// Redis shared by the nodes (rate limits); in-process state when unset.
+    #[arg(long, env = "PA_REDIS_URL")]
+    redis_url: Option<String>,
+    /// Prefix of this platform's Redis keys.
+    #[arg(long, env = "PA_REDIS_PREFIX", default_value = "pa:")]
+    redis_prefix: String,
+    /// Requests per client IP address (`N/s`, `N/min` or `N/h`); unlimited when unset.
+    #[arg(long, env = "PA_RATE_LIMIT_IP")]
+    rate_limit_ip: Option<Rate>,
+    /// Requests per API key or access token.
+    #[arg(long, env = "PA_RATE_LIMIT_KEY")]
+    rate_limit_key: Option<Rate>,
+    /// Requests per tenant (API, functions and MCP together).
+    #[arg(long, env = "PA_RATE_LIMIT_TENANT")]
+    rate_limit_tenant: Option<Rate>,
+}
+
+#[derive(clap::Args)]
+struct AuditArgs {
+    #[command(subcommand)]
+    command: AuditCommand,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Detect edited, deleted, inserted or reordered audit rows (exit 1 if any).
+    Verify {
+        /// Only this tenant's chain.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Folder of the platform (its secret key, and its database by default).
+        #[arg(long, env = "PA_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+        /// Database URL (`sqlite://…` or `postgres://…`).
+        #[arg(long, env = "PA_DATABASE_URL")]
+        database_url: Option<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -91,6 +131,7 @@ async fn main() {
         Command::Serve(args) => serve(args).await,
         Command::Up(args) => up(args).await,
         Command::Plugin(args) => plugin::run(args).await,
+        Command::Audit(args) => audit(args).await,
         Command::CompileWorker { engine } => pa_server::compile_worker(&engine).map_err(anyhow::Error::msg),
     };
     if let Err(e) = result {
@@ -128,6 +169,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         compile_timeout: Duration::from_secs(args.compile_timeout_secs),
         tenant_concurrency: args.tenant_concurrency,
+        rate_limits: RateLimits {
+            ip: args.rate_limit_ip,
+            key: args.rate_limit_key,
+            tenant: args.rate_limit_tenant,
+        },
+        redis_url: args.redis_url,
+        redis_prefix: args.redis_prefix,
     })
     .await?;
     match std::env::var("PA_ADMIN_TOKEN") {
@@ -152,4 +200,34 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     });
     let app = pa_server::up::router(&args.file, &data_dir).await?;
     listen(args.listen, app).await
+}
+
+async fn audit(args: AuditArgs) -> anyhow::Result<()> {
+    let AuditCommand::Verify {
+        tenant,
+        data_dir,
+        database_url,
+    } = args.command;
+    let reports = pa_server::verify_audit(&data_dir, database_url, tenant.as_deref()).await?;
+    let mut broken = 0;
+    for report in &reports {
+        let name = if report.tenant.is_empty() {
+            "(platform)"
+        } else {
+            &report.tenant
+        };
+        if report.problems.is_empty() {
+            println!("{name}: {} rows, intact", report.rows);
+        } else {
+            broken += 1;
+            println!("{name}: {} rows, TAMPERED", report.rows);
+            for problem in &report.problems {
+                println!("  - {problem}");
+            }
+        }
+    }
+    if broken > 0 {
+        anyhow::bail!("{broken} of {} audit chains have been tampered with", reports.len());
+    }
+    Ok(())
 }

@@ -56,6 +56,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::VersionConflict { .. } => Self::new(StatusCode::CONFLICT, "version_conflict", e.to_string()),
             StoreError::NotFound(_) => Self::not_found(e.to_string()),
+            StoreError::Conflict(_) => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),
             other => {
                 tracing::error!(error = %other, "store failure");
                 Self::internal(other)

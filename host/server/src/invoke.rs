@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use pa_runtime::{HttpFunction, Plugin, WasiBody};
 
-use crate::auth::{Caller, bearer};
+use crate::auth::{self, Permission};
 use crate::deploy::Access;
 use crate::error::ApiError;
 use crate::platform::Platform;
@@ -108,18 +108,14 @@ async fn run(platform: &Platform, tenant: &str, plugin: &str, request: Request) 
         .get(tenant, plugin)
         .ok_or_else(|| ApiError::not_found(format!("no enabled function `{plugin}` in tenant `{tenant}`")))?;
     if live.access == Access::ApiKey {
-        let info = match bearer(request.headers()) {
-            Some(token) => platform.store.key_info(token).await?,
-            None => None,
-        };
-        let info = info.ok_or_else(|| {
+        let caller = auth::authenticate(platform, request.headers()).await?.ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
-                "this function needs an API key of its tenant",
+                "this function needs an API key or access token of its tenant",
             )
         })?;
-        Caller(info).for_tenant(tenant)?;
+        auth::require(platform, &caller, tenant, Permission::FunctionInvoke).await?;
     }
     let _tenant_permit = platform
         .deployments

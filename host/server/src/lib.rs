@@ -14,10 +14,13 @@ pub mod manifest;
 mod mcp;
 mod metrics;
 mod platform;
+mod ratelimit;
+mod routes;
 pub mod up;
 
 pub use pa_runtime::{Compiler, compile_worker};
-pub use platform::{Platform, PlatformConfig, app};
+pub use platform::{Platform, PlatformConfig, app, verify_audit};
+pub use ratelimit::{Rate, RateLimits};
 
 /// Waits for Ctrl-C or SIGTERM, for graceful shutdown.
 pub async fn shutdown_signal() {

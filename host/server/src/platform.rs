@@ -1,6 +1,6 @@
 //! The shared state of a running platform and its router.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -8,15 +8,19 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
-use axum::routing::{any, get, post, put};
+use axum::routing::{any, get, post};
 use pa_runtime::{Compiler, Runtime};
-use pa_store::{Blobs, Store};
+use pa_store::{Blobs, ChainReport, NewKey, Store};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Secrets;
 use crate::deploy::Deployments;
+use crate::invoke;
 use crate::metrics::Metrics;
-use crate::{api, invoke};
+use crate::ratelimit::{Limiter, RateLimits};
 
 /// How to build a [`Platform`].
 pub struct PlatformConfig {
@@ -32,6 +36,12 @@ pub struct PlatformConfig {
     pub compile_timeout: Duration,
     /// Requests one tenant may have running at once across its plugins.
     pub tenant_concurrency: u32,
+    /// Request rate limits per client IP, credential and tenant.
+    pub rate_limits: RateLimits,
+    /// Redis shared by the nodes (rate limits); in-process state when `None`.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key of this platform.
+    pub redis_prefix: String,
 }
 
 impl Default for PlatformConfig {
@@ -43,8 +53,28 @@ impl Default for PlatformConfig {
             compiler: Compiler::Thread,
             compile_timeout: Duration::from_secs(60),
             tenant_concurrency: 256,
+            rate_limits: RateLimits::default(),
+            redis_url: None,
+            redis_prefix: "pa:".into(),
         }
     }
+}
+
+/// The database URL: the one given, or the SQLite file in the data folder.
+fn resolve_database_url(data_dir: &Path, url: Option<String>) -> String {
+    url.unwrap_or_else(|| format!("sqlite://{}", data_dir.join("pa.db").display()))
+}
+
+/// Checks every audit chain (or one tenant's) of the platform at `data_dir` /
+/// `database_url` with the platform secret; `pa audit verify`.
+pub async fn verify_audit(
+    data_dir: &Path,
+    database_url: Option<String>,
+    tenant: Option<&str>,
+) -> anyhow::Result<Vec<ChainReport>> {
+    let secrets = Secrets::load(data_dir)?;
+    let store = Store::open(&resolve_database_url(data_dir, database_url)).await?;
+    Ok(store.verify_audit(&secrets.audit, tenant).await?)
 }
 
 /// Everything a request handler needs. Cheap to clone.
@@ -58,6 +88,8 @@ pub struct Inner {
     pub deployments: Deployments,
     pub metrics: Metrics,
     pub mcp: crate::mcp::Sessions,
+    pub secrets: Secrets,
+    pub limiter: Arc<Limiter>,
     pub max_upload_bytes: usize,
     ready: AtomicBool,
 }
@@ -73,10 +105,8 @@ impl Platform {
     /// Opens the store, blobs and runtime, and creates the `default` tenant.
     pub async fn open(config: PlatformConfig) -> anyhow::Result<Platform> {
         std::fs::create_dir_all(&config.data_dir)?;
-        let url = match config.database_url {
-            Some(url) => url,
-            None => format!("sqlite://{}", config.data_dir.join("pa.db").display()),
-        };
+        let url = resolve_database_url(&config.data_dir, config.database_url);
+        let secrets = Secrets::load(&config.data_dir)?;
         let store = Store::open(&url).await?;
         store.ensure_tenant("default").await?;
         let blobs = Blobs::open(config.data_dir.join("blobs"))?;
@@ -88,13 +118,16 @@ impl Platform {
         )
         .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly runtime: {e:#}"))?;
         let metrics = Metrics::new();
+        let limiter = Limiter::new(config.rate_limits, config.redis_url.as_deref(), &config.redis_prefix).await?;
         Ok(Platform(Arc::new(Inner {
             store,
             blobs,
             runtime: Arc::new(runtime),
             deployments: Deployments::new(config.tenant_concurrency),
             metrics,
-            mcp: crate::mcp::Sessions::default(),
+            mcp: crate::mcp::Sessions::new(secrets.mcp_state.clone()),
+            secrets,
+            limiter: Arc::new(limiter),
             max_upload_bytes: config.max_upload_bytes,
             ready: AtomicBool::new(false),
         })))
@@ -102,7 +135,14 @@ impl Platform {
 
     /// Records `token` as a platform admin key.
     pub async fn bootstrap_admin(&self, token: &str) -> anyhow::Result<()> {
-        self.store.ensure_api_key(token, None, "admin").await?;
+        let key = NewKey {
+            token,
+            tenant: None,
+            role: "admin",
+            name: "bootstrap",
+            expires_at: None,
+        };
+        self.store.insert_api_key(&key).await?;
         Ok(())
     }
 
@@ -125,25 +165,8 @@ impl Platform {
 
 /// The router of the whole platform.
 pub fn app(platform: Platform) -> Router {
-    let tenant_api = Router::new()
-        .route("/plugins", get(api::list_plugins))
-        .route(
-            "/plugins/{name}/versions/{version}",
-            put(api::upload).get(api::get_version),
-        )
-        .route("/plugins/{name}/enable", post(api::enable))
-        .route("/plugins/{name}/disable", post(api::disable))
-        .route("/api-keys", post(api::create_key))
-        .route("/mcp", get(api::get_mcp_settings).put(api::set_mcp_settings));
     Router::new()
-        .route(
-            "/healthz",
-            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
-        )
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(crate::metrics::render))
-        .route("/api/v1/tenants", post(api::create_tenant))
-        .nest("/api/v1/tenants/{tenant}", tenant_api)
+        .merge(crate::routes::router(&platform))
         .route(
             "/t/{tenant}/mcp",
             post(crate::mcp::post).get(crate::mcp::get).delete(crate::mcp::delete),
@@ -156,7 +179,16 @@ pub fn app(platform: Platform) -> Router {
         .route("/t/{tenant}/fn/{plugin}/", any(invoke::function))
         .route("/t/{tenant}/fn/{plugin}/{*rest}", any(invoke::function))
         .fallback(|| async { crate::error::ApiError::not_found("no such route") })
+        .layer(from_fn_with_state(platform.clone(), crate::ratelimit::limit))
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::render))
         .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(platform)
 }
 

@@ -32,11 +32,16 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
-/// The current time as RFC 3339 UTC with milliseconds, as stored in every `*_at` column.
+/// The current time as stored in every `*_at` column.
 pub fn now() -> String {
+    format_time(time::OffsetDateTime::now_utc())
+}
+
+/// A time as stored: RFC 3339 in UTC with milliseconds, so text order is time order.
+pub fn format_time(at: time::OffsetDateTime) -> String {
     const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    time::OffsetDateTime::now_utc()
+    at.to_offset(time::UtcOffset::UTC)
         .format(FORMAT)
         .expect("a UTC time formats")
 }

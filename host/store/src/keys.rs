@@ -105,8 +105,11 @@ impl Store {
         .await
         .map(|_| ()))?;
         let sql = format!("{KEY_COLUMNS} WHERE tenant = $1 AND id = $2");
-        let key: Option<KeyInfo> =
-            on_pool!(self, |pool| sqlx::query_as(&sql).bind(tenant).bind(id).fetch_optional(pool).await)?;
+        let key: Option<KeyInfo> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
         key.ok_or_else(|| StoreError::NotFound(format!("API key `{id}`")))
     }
 }

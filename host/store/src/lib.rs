@@ -13,9 +13,9 @@ mod sessions;
 mod tenants;
 mod users;
 
-pub use blobs::Blobs;
-pub use db::now;
 pub use audit::{AuditQuery, AuditRecord, ChainReport, NewAudit};
+pub use blobs::Blobs;
+pub use db::{format_time, now};
 pub use keys::{KeyInfo, NewKey, hash_token};
 pub use plugins::{Deployment, PluginVersion, PutOutcome};
 pub use sessions::Refresh;

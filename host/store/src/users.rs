@@ -73,7 +73,10 @@ impl Store {
     /// A user by login name.
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("{USER_COLUMNS} WHERE username = $1");
-        let user = on_pool!(self, |pool| sqlx::query_as(&sql).bind(username).fetch_optional(pool).await)?;
+        let user = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(username)
+            .fetch_optional(pool)
+            .await)?;
         Ok(user)
     }
 
@@ -160,12 +163,14 @@ impl Store {
 
     /// Deletes a custom role; returns whether it existed.
     pub async fn delete_role(&self, tenant: &str, name: &str) -> Result<bool, StoreError> {
-        let removed = on_pool!(self, |pool| sqlx::query("DELETE FROM roles WHERE tenant = $1 AND name = $2")
-            .bind(tenant)
-            .bind(name)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected() > 0))?;
+        let removed = on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM roles WHERE tenant = $1 AND name = $2"
+        )
+        .bind(tenant)
+        .bind(name)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected() > 0))?;
         Ok(removed)
     }
 

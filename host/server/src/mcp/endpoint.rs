@@ -24,7 +24,7 @@ use super::jsonrpc::{
 use super::methods::Call;
 use super::peer::{ClientPeer, Replay};
 use super::session::Session;
-use crate::auth::bearer;
+use crate::auth::{self, Permission};
 use crate::platform::Platform;
 
 /// Versions of the stateful protocol a session can negotiate, newest first.
@@ -128,33 +128,29 @@ async fn admit_headers(
     if access == "public" {
         return Ok(());
     }
-    let key = match bearer(headers) {
-        Some(token) => platform.store.key_info(token).await.map_err(internal)?,
-        None => None,
-    };
-    match key {
-        Some(key) if key.tenant.as_deref().is_none_or(|t| t == tenant) => Ok(()),
-        Some(_) => Err(refuse(
-            StatusCode::FORBIDDEN,
-            format!("this key has no access to tenant `{tenant}`"),
-        )),
-        None => {
-            let host = header_str(headers, "host").unwrap_or("localhost");
-            let metadata = format!("http://{host}/.well-known/oauth-protected-resource/t/{tenant}/mcp");
-            let mut response = rpc_error(
-                StatusCode::UNAUTHORIZED,
-                &Value::Null,
-                RpcError::new(
-                    INVALID_REQUEST,
-                    "authentication required: send `Authorization: Bearer <API key of the tenant>`",
-                ),
-            );
-            let challenge = format!("Bearer resource_metadata=\"{metadata}\"");
-            if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-            }
-            Err(response)
+    let challenge = |message: String| {
+        let host = header_str(headers, "host").unwrap_or("localhost");
+        let metadata = format!("http://{host}/.well-known/oauth-protected-resource/t/{tenant}/mcp");
+        let mut response = rpc_error(
+            StatusCode::UNAUTHORIZED,
+            &Value::Null,
+            RpcError::new(INVALID_REQUEST, message),
+        );
+        let challenge = format!("Bearer resource_metadata=\"{metadata}\"");
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
+        response
+    };
+    match auth::authenticate(platform, headers).await {
+        Ok(Some(caller)) => auth::require(platform, &caller, tenant, Permission::McpCall)
+            .await
+            .map_err(|e| refuse(e.status, e.message)),
+        Ok(None) => Err(challenge(
+            "authentication required: send `Authorization: Bearer <API key or access token of the tenant>`".into(),
+        )),
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(challenge(e.message)),
+        Err(e) => Err(refuse(e.status, e.message)),
     }
 }
 

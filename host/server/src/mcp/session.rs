@@ -97,18 +97,17 @@ pub struct Sessions {
     access: RwLock<HashMap<String, String>>,
 }
 
-impl Default for Sessions {
-    fn default() -> Self {
+impl Sessions {
+    /// No sessions yet; `requestState` signed with `state_key`.
+    pub fn new(state_key: Vec<u8>) -> Sessions {
         Sessions {
             sessions: RwLock::default(),
             changes: broadcast::channel(256).0,
-            signer: Default::default(),
+            signer: super::state::StateSigner::new(state_key),
             access: RwLock::default(),
         }
     }
-}
 
-impl Sessions {
     /// Opens a session for `tenant` with the negotiated `version`.
     pub fn create(&self, tenant: &str, version: &str, client_capabilities: Value) -> Arc<Session> {
         let mut secret = [0u8; 16];

@@ -7,24 +7,21 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-/// Signs and checks request states with a key of this process.
+/// Signs and checks request states with a key derived from the platform
+/// secret, so any node of a cluster accepts another's states.
 pub struct StateSigner {
-    key: [u8; 32],
-}
-
-impl Default for StateSigner {
-    fn default() -> Self {
-        let mut key = [0u8; 32];
-        rand::rng().fill_bytes(&mut key);
-        StateSigner { key }
-    }
+    key: Vec<u8>,
 }
 
 impl StateSigner {
+    /// A signer with `key`.
+    pub fn new(key: Vec<u8>) -> StateSigner {
+        StateSigner { key }
+    }
+
     fn mac(&self, payload: &[u8]) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(payload);
@@ -59,7 +56,7 @@ mod tests {
 
     #[test]
     fn states_round_trip_and_refuse_tampering() {
-        let signer = StateSigner::default();
+        let signer = StateSigner::new(b"test key".to_vec());
         let answers = BTreeMap::from([("name".to_string(), json!({ "action": "accept" }))]);
         let state = signer.sign("acme", "tools/call:greet", &answers);
         assert_eq!(signer.verify("acme", "tools/call:greet", &state), Some(answers));
@@ -71,7 +68,7 @@ mod tests {
         assert!(signer.verify("globex", "tools/call:greet", &state).is_none());
         assert!(signer.verify("acme", "tools/call:other", &state).is_none());
         assert!(
-            StateSigner::default()
+            StateSigner::new(b"another key".to_vec())
                 .verify("acme", "tools/call:greet", &state)
                 .is_none()
         );

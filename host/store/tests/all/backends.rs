@@ -45,7 +45,10 @@ impl TestDb {
         use sqlx::Connection;
         if let Some(schema) = &self.schema {
             let mut conn = sqlx::PgConnection::connect(&postgres_url()).await.unwrap();
-            sqlx::query(&format!("SET search_path TO {schema}")).execute(&mut conn).await.unwrap();
+            sqlx::query(&format!("SET search_path TO {schema}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
             sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
         } else {
             let mut conn = sqlx::SqliteConnection::connect(&self.url).await.unwrap();

@@ -40,7 +40,10 @@ async fn users_belong_to_tenants_with_a_role(s: TestDb) {
     s.ensure_tenant("acme").await.unwrap();
     s.ensure_tenant("globex").await.unwrap();
     s.create_user(&user("u1", "ada")).await.unwrap();
-    assert!(matches!(s.create_user(&user("u2", "ada")).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.create_user(&user("u2", "ada")).await,
+        Err(StoreError::Conflict(_))
+    ));
     let ada = s.user_by_name("ada").await.unwrap().unwrap();
     assert_eq!(ada.id, "u1");
     assert_eq!(ada.password_hash.as_deref(), Some("$argon2id$..."));
@@ -53,7 +56,10 @@ async fn users_belong_to_tenants_with_a_role(s: TestDb) {
     assert_eq!(s.membership("globex", "u1").await.unwrap(), None);
     let members = s.members("acme").await.unwrap();
     assert_eq!(members.len(), 1);
-    assert_eq!((members[0].username.as_str(), members[0].role.as_str()), ("ada", "developer"));
+    assert_eq!(
+        (members[0].username.as_str(), members[0].role.as_str()),
+        ("ada", "developer")
+    );
     assert!(s.members("globex").await.unwrap().is_empty());
     assert_eq!(s.memberships_of("u1").await.unwrap(), members);
     assert!(s.role_in_use("acme", "developer").await.unwrap());
@@ -80,9 +86,15 @@ async fn custom_roles_are_per_tenant(s: TestDb) {
 
 async fn refresh_tokens_are_used_once(s: TestDb) {
     s.create_user(&user("u1", "ada")).await.unwrap();
-    s.insert_refresh_token("r1", "u1", "f1", "2099-01-01T00:00:00.000Z").await.unwrap();
-    s.insert_refresh_token("r2", "u1", "f1", "2099-01-01T00:00:00.000Z").await.unwrap();
-    s.insert_refresh_token("old", "u1", "f2", "2000-01-01T00:00:00.000Z").await.unwrap();
+    s.insert_refresh_token("r1", "u1", "f1", "2099-01-01T00:00:00.000Z")
+        .await
+        .unwrap();
+    s.insert_refresh_token("r2", "u1", "f1", "2099-01-01T00:00:00.000Z")
+        .await
+        .unwrap();
+    s.insert_refresh_token("old", "u1", "f2", "2000-01-01T00:00:00.000Z")
+        .await
+        .unwrap();
     assert_eq!(
         s.use_refresh_token("r1").await.unwrap(),
         Refresh::Valid {
@@ -91,7 +103,11 @@ async fn refresh_tokens_are_used_once(s: TestDb) {
         }
     );
     assert_eq!(s.use_refresh_token("r1").await.unwrap(), Refresh::Reused);
-    assert_eq!(s.use_refresh_token("r2").await.unwrap(), Refresh::Reused, "reuse revokes the family");
+    assert_eq!(
+        s.use_refresh_token("r2").await.unwrap(),
+        Refresh::Reused,
+        "reuse revokes the family"
+    );
     assert_eq!(s.use_refresh_token("old").await.unwrap(), Refresh::Invalid, "expired");
     assert_eq!(s.use_refresh_token("nope").await.unwrap(), Refresh::Invalid);
     assert_eq!(s.refresh_family("r2").await.unwrap().as_deref(), Some("f1"));
@@ -135,7 +151,16 @@ async fn problems(s: &TestDb) -> Vec<String> {
 
 async fn audit_chain_detects_edits(s: TestDb) {
     five_rows(&s).await;
-    let all = s.audit("acme", &AuditQuery { limit: 100, ..Default::default() }).await.unwrap();
+    let all = s
+        .audit(
+            "acme",
+            &AuditQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(all.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
     let only = AuditQuery {
         action: Some("a2".into()),
@@ -149,11 +174,16 @@ async fn audit_chain_detects_edits(s: TestDb) {
         ..Default::default()
     };
     assert_eq!(s.audit("acme", &page).await.unwrap()[0].seq, 4);
-    s.raw("UPDATE audit SET outcome = 'denied' WHERE tenant = 'acme' AND seq = 3").await;
+    s.raw("UPDATE audit SET outcome = 'denied' WHERE tenant = 'acme' AND seq = 3")
+        .await;
     let found = problems(&s).await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("row 3"), "{found:?}");
-    assert!(!s.verify_audit(b"another key", Some("globex")).await.unwrap()[0].problems.is_empty());
+    assert!(
+        !s.verify_audit(b"another key", Some("globex")).await.unwrap()[0]
+            .problems
+            .is_empty()
+    );
 }
 
 async fn audit_chain_detects_deleted_rows(s: TestDb) {
@@ -271,10 +301,16 @@ async fn keys_are_stored_hashed_and_scoped(s: TestDb) {
     s.insert_api_key(&key("root", None, "root")).await.unwrap();
     assert!(s.has_admin_key().await.unwrap());
     assert_eq!(s.api_keys("acme").await.unwrap(), vec![info]);
-    assert!(matches!(s.revoke_api_key("globex", &id).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        s.revoke_api_key("globex", &id).await,
+        Err(StoreError::NotFound(_))
+    ));
     let revoked = s.revoke_api_key("acme", &id).await.unwrap();
     assert!(revoked.revoked_at.is_some());
-    assert_eq!(s.key_info("secret").await.unwrap().unwrap().revoked_at, revoked.revoked_at);
+    assert_eq!(
+        s.key_info("secret").await.unwrap().unwrap().revoked_at,
+        revoked.revoked_at
+    );
 }
 
 async fn mcp_access_defaults_to_api_key_and_is_per_tenant(s: TestDb) {

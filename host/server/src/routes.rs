@@ -1,0 +1,269 @@
+//! The control-plane API: every endpoint with the access it needs and its
+//! audit action, in one table. The router, the permission docs
+//! (`docs/permissions.md`) and the permission tests all come from it.
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{MethodFilter, MethodRouter, on};
+
+use crate::api;
+use crate::auth::{Access, Guard, Permission};
+use crate::platform::Platform;
+
+/// One endpoint of `/api/v1`.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// HTTP method.
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the docs table"))]
+    pub method: Method,
+    /// Path pattern.
+    pub path: &'static str,
+    /// Who may call it, and how the audit log names it.
+    pub guard: Guard,
+}
+
+fn endpoint<H, T>(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    action: &'static str,
+    handler: H,
+) -> (Endpoint, MethodRouter<Platform>)
+where
+    H: Handler<T, Platform>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
+    let guard = Guard { access, action };
+    (Endpoint { method, path, guard }, on(filter, handler))
+}
+
+/// Every endpoint with its handler.
+pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Platform>)> {
+    use Access::*;
+    use Permission::*;
+    vec![
+        endpoint(
+            Method::POST,
+            "/api/v1/auth/login",
+            Public,
+            "auth.login",
+            api::identity::login,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            Public,
+            "auth.refresh",
+            api::identity::refresh,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/auth/logout",
+            Public,
+            "auth.logout",
+            api::identity::logout,
+        ),
+        endpoint(Method::GET, "/api/v1/auth/me", SignedIn, "auth.me", api::identity::me),
+        endpoint(
+            Method::POST,
+            "/api/v1/users",
+            PlatformAdmin,
+            "user.create",
+            api::identity::create_user,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/tenants",
+            PlatformAdmin,
+            "tenant.create",
+            api::create_tenant,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/tenants/{tenant}/plugins",
+            Tenant(PluginRead),
+            "plugin.list",
+            api::list_plugins,
+        ),
+        endpoint(
+            Method::PUT,
+            "/api/v1/tenants/{tenant}/plugins/{name}/versions/{version}",
+            Tenant(PluginUpload),
+            "plugin.upload",
+            api::upload,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/tenants/{tenant}/plugins/{name}/versions/{version}",
+            Tenant(PluginRead),
+            "plugin.version",
+            api::get_version,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/tenants/{tenant}/plugins/{name}/enable",
+            Tenant(PluginEnable),
+            "plugin.enable",
+            api::enable,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/tenants/{tenant}/plugins/{name}/disable",
+            Tenant(PluginEnable),
+            "plugin.disable",
+            api::disable,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/tenants/{tenant}/api-keys",
+            Tenant(KeyManage),
+            "key.list",
+            api::keys::list,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/tenants/{tenant}/api-keys",
+            Tenant(KeyManage),
+            "key.create",
+            api::keys::create,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/api/v1/tenants/{tenant}/api-keys/{id}",
+            Tenant(KeyManage),
+            "key.revoke",
+            api::keys::revoke,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/tenants/{tenant}/members",
+            Tenant(UserRead),
+            "member.list",
+            api::identity::members,
+        ),
+        endpoint(
+            Method::PUT,
+            "/api/v1/tenants/{tenant}/members/{username}",
+            Tenant(UserManage),
+            "member.set",
+            api::identity::set_member,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/api/v1/tenants/{tenant}/members/{username}",
+            Tenant(UserManage),
+            "member.remove",
+            api::identity::remove_member,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/tenants/{tenant}/roles",
+            Tenant(UserRead),
+            "role.list",
+            api::identity::roles,
+        ),
+        endpoint(
+            Method::PUT,
+            "/api/v1/tenants/{tenant}/roles/{role}",
+            Tenant(UserManage),
+            "role.put",
+            api::identity::put_role,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/api/v1/tenants/{tenant}/roles/{role}",
+            Tenant(UserManage),
+            "role.delete",
+            api::identity::delete_role,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/tenants/{tenant}/audit",
+            Tenant(AuditRead),
+            "audit.read",
+            api::audit::list,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/tenants/{tenant}/mcp",
+            Tenant(TenantRead),
+            "mcp.settings",
+            api::get_mcp_settings,
+        ),
+        endpoint(
+            Method::PUT,
+            "/api/v1/tenants/{tenant}/mcp",
+            Tenant(TenantManage),
+            "mcp.configure",
+            api::set_mcp_settings,
+        ),
+    ]
+}
+
+/// The `/api/v1` router: each endpoint behind [`crate::auth::authorize`] with its guard.
+pub fn router(platform: &Platform) -> Router<Platform> {
+    endpoints().into_iter().fold(Router::new(), |router, (e, handler)| {
+        let guarded = handler.route_layer(from_fn_with_state((platform.clone(), e.guard), crate::auth::authorize));
+        router.route(e.path, guarded)
+    })
+}
+
+/// The permission table of `docs/permissions.md`.
+#[cfg(test)]
+fn permission_table() -> String {
+    let mut table = String::from("| Method | Path | Access | Audit action |\n|---|---|---|---|\n");
+    for (e, _) in endpoints() {
+        table.push_str(&format!(
+            "| {} | `{}` | {} | `{}` |\n",
+            e.method,
+            e.path,
+            e.guard.access.describe(),
+            e.guard.action
+        ));
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_docs_list_every_endpoint_with_its_permission() {
+        let docs = include_str!("../../../docs/permissions.md");
+        let table = permission_table();
+        assert!(
+            docs.contains(&table),
+            "docs/permissions.md is out of date; its endpoint table should be:\n{table}"
+        );
+    }
+
+    #[test]
+    fn the_docs_role_table_matches_the_built_in_roles() {
+        use crate::auth::{BUILT_IN_ROLES, built_in_role};
+        let docs = include_str!("../../../docs/permissions.md");
+        for permission in Permission::ALL {
+            let row = docs
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{permission}` ")))
+                .unwrap_or_else(|| panic!("docs/permissions.md has no row for {permission}"));
+            let marks: Vec<bool> = row.split('|').skip(2).take(4).map(|c| c.trim() == "✓").collect();
+            let held: Vec<bool> = BUILT_IN_ROLES
+                .iter()
+                .map(|r| built_in_role(r).unwrap().contains(&permission))
+                .collect();
+            assert_eq!(marks, held, "row of {permission} in docs/permissions.md");
+        }
+    }
+
+    #[test]
+    fn every_tenant_endpoint_has_a_tenant_parameter() {
+        for (e, _) in endpoints() {
+            let tenant_scoped = matches!(e.guard.access, Access::Tenant(_));
+            assert_eq!(tenant_scoped, e.path.contains("{tenant}"), "{}", e.path);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Gateway features through the real binary: rate limits (in process, and
+//! shared by two nodes through Redis), request ids and their headers.
+
+use reqwest::Method;
+
+use crate::control::SECRET;
+use crate::support::{ADMIN, Api, Pa, postgres_url, unique_name};
+
+async fn get_with(url: &str, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{url}/api/v1/tenants/acme/plugins"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no {name} header"))
+}
+
+async fn assert_limited(response: reqwest::Response) {
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = header(&response, "retry-after").parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(header(&response, "ratelimit-remaining"), "0");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+}
+
+#[tokio::test]
+async fn rate_limits_hold_across_two_nodes_sharing_redis() {
+    let database = format!("{}?schema={}", postgres_url(), unique_name("pa_gw"));
+    let prefix = format!("{}:", unique_name("pa-test"));
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let nodes: Vec<Pa> = dirs
+        .iter()
+        .map(|dir| {
+            Pa::start(
+                &[
+                    "serve",
+                    "--data-dir",
+                    dir.path().to_str().unwrap(),
+                    "--database-url",
+                    &database,
+                ],
+                &[
+                    ("PA_ADMIN_TOKEN", ADMIN),
+                    ("PA_SECRET_KEY", SECRET),
+                    ("PA_REDIS_URL", "redis://127.0.0.1:6379"),
+                    ("PA_REDIS_PREFIX", &prefix),
+                    ("PA_RATE_LIMIT_KEY", "6/min"),
+                ],
+            )
+        })
+        .collect();
+    let tenant_key = Api::new(&nodes[0], ADMIN).create_tenant("acme").await;
+    let mut remaining = Vec::new();
+    for i in 0..6 {
+        let response = get_with(&nodes[i % 2].url, &tenant_key).await;
+        assert_eq!(response.status(), 200, "request {i}");
+        assert_eq!(header(&response, "ratelimit-limit"), "6");
+        remaining.push(header(&response, "ratelimit-remaining"));
+    }
+    assert_eq!(
+        remaining,
+        ["5", "4", "3", "2", "1", "0"],
+        "one bucket across both nodes"
+    );
+    assert_limited(get_with(&nodes[0].url, &tenant_key).await).await;
+    assert_limited(get_with(&nodes[1].url, &tenant_key).await).await;
+    let other = Api::new(&nodes[1], &tenant_key)
+        .send(Method::POST, "/api/v1/tenants/acme/api-keys", None)
+        .await;
+    assert_eq!(other.0, 429, "the limit covers every endpoint");
+    let fresh = Api::new(&nodes[1], ADMIN)
+        .send(Method::POST, "/api/v1/tenants/acme/api-keys", None)
+        .await;
+    assert_eq!(fresh.0, 201, "{}", fresh.1);
+    let fresh = fresh.1["key"].as_str().unwrap().to_string();
+    assert_eq!(
+        get_with(&nodes[1].url, &fresh).await.status(),
+        200,
+        "another key has its own bucket"
+    );
+}
+
+#[tokio::test]
+async fn in_process_limits_apply_per_ip_and_tenant_and_spare_health_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let pa = Pa::start(
+        &["serve", "--data-dir", dir.path().to_str().unwrap()],
+        &[
+            ("PA_ADMIN_TOKEN", ADMIN),
+            ("PA_RATE_LIMIT_TENANT", "4/min"),
+            ("PA_RATE_LIMIT_IP", "10/min"),
+        ],
+    );
+    let key = Api::new(&pa, ADMIN).create_tenant("acme").await;
+    // create_tenant made one tenant-scoped call (the key); three more pass.
+    for _ in 0..3 {
+        let response = get_with(&pa.url, &key).await;
+        assert_eq!(response.status(), 200);
+        assert!(!header(&response, "x-request-id").is_empty());
+    }
+    assert_limited(get_with(&pa.url, &key).await).await;
+    let mcp = reqwest::Client::new()
+        .post(format!("{}/t/acme/mcp", pa.url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mcp.status(), 429, "the tenant's MCP endpoint shares its limit");
+    for _ in 0..20 {
+        let health = reqwest::get(format!("{}/healthz", pa.url)).await.unwrap();
+        assert_eq!(health.status(), 200, "health checks are never limited");
+    }
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(
+            reqwest::get(format!("{}/api/v1/auth/me", pa.url))
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(
+        statuses.contains(&401) && statuses.last() == Some(&429),
+        "the IP limit: {statuses:?}"
+    );
+}
