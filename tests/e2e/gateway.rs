@@ -1,5 +1,5 @@
 //! Gateway features through the real binary: rate limits (in process, and
-//! shared by two nodes through Redis), request ids and their headers.
+//! shared by two nodes through Redis), request ids, security headers, CORS.
 
 use reqwest::Method;
 
@@ -106,6 +106,8 @@ async fn in_process_limits_apply_per_ip_and_tenant_and_spare_health_checks() {
         let response = get_with(&pa.url, &key).await;
         assert_eq!(response.status(), 200);
         assert!(!header(&response, "x-request-id").is_empty());
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+        assert_eq!(header(&response, "x-frame-options"), "DENY");
     }
     assert_limited(get_with(&pa.url, &key).await).await;
     let mcp = reqwest::Client::new()

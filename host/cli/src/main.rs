@@ -69,6 +69,9 @@ struct ServeArgs {
     /// Requests per tenant (API, functions and MCP together).
     #[arg(long, env = "PA_RATE_LIMIT_TENANT")]
     rate_limit_tenant: Option<Rate>,
+    /// Browser origins allowed to call the API cross-origin (comma-separated, or `*`).
+    #[arg(long, env = "PA_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -176,6 +179,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         redis_url: args.redis_url,
         redis_prefix: args.redis_prefix,
+        cors_origins: args.cors_origins,
     })
     .await?;
     match std::env::var("PA_ADMIN_TOKEN") {

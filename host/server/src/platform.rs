@@ -7,13 +7,15 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::{any, get, post};
 use pa_runtime::{Compiler, Runtime};
 use pa_store::{Blobs, ChainReport, NewKey, Store};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Secrets;
@@ -42,6 +44,8 @@ pub struct PlatformConfig {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key of this platform.
     pub redis_prefix: String,
+    /// Browser origins allowed to call the API cross-origin (`*` for any).
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for PlatformConfig {
@@ -56,6 +60,7 @@ impl Default for PlatformConfig {
             rate_limits: RateLimits::default(),
             redis_url: None,
             redis_prefix: "pa:".into(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -90,6 +95,7 @@ pub struct Inner {
     pub mcp: crate::mcp::Sessions,
     pub secrets: Secrets,
     pub limiter: Arc<Limiter>,
+    cors: CorsLayer,
     pub max_upload_bytes: usize,
     ready: AtomicBool,
 }
@@ -128,6 +134,7 @@ impl Platform {
             mcp: crate::mcp::Sessions::new(secrets.mcp_state.clone()),
             secrets,
             limiter: Arc::new(limiter),
+            cors: cors_layer(&config.cors_origins)?,
             max_upload_bytes: config.max_upload_bytes,
             ready: AtomicBool::new(false),
         })))
@@ -163,6 +170,37 @@ impl Platform {
     }
 }
 
+/// CORS for the configured origins (none: no cross-origin access).
+fn cors_layer(origins: &[String]) -> anyhow::Result<CorsLayer> {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("mcp-session-id"),
+            HeaderName::from_static("mcp-protocol-version"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("mcp-session-id"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(Duration::from_secs(3600));
+    Ok(match origins {
+        [] => layer,
+        [any] if any == "*" => layer.allow_origin(AllowOrigin::any()),
+        list => {
+            let parsed: Result<Vec<HeaderValue>, _> = list.iter().map(|o| HeaderValue::from_str(o)).collect();
+            layer.allow_origin(parsed.map_err(|e| anyhow::anyhow!("invalid CORS origin: {e}"))?)
+        }
+    })
+}
+
+/// A header every response carries unless its handler set one.
+fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+}
+
 /// The router of the whole platform.
 pub fn app(platform: Platform) -> Router {
     Router::new()
@@ -186,6 +224,10 @@ pub fn app(platform: Platform) -> Router {
         )
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::render))
+        .layer(platform.cors.clone())
+        .layer(security_header("x-content-type-options", "nosniff"))
+        .layer(security_header("x-frame-options", "DENY"))
+        .layer(security_header("referrer-policy", "no-referrer"))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
