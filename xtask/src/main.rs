@@ -1,8 +1,9 @@
-//! Project tasks: `cargo xtask up | test | conformance | bench | guests`.
+//! Project tasks: `cargo xtask up | test | conformance | api-fuzz | bench | guests`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod apifuzz;
 mod bench;
 mod conformance;
 mod up;
@@ -17,7 +18,8 @@ fn main() -> ExitCode {
         Some("conformance") => build_guests()
             .and_then(|()| build_host())
             .and_then(|()| conformance::start()),
-        _ => Err("usage: cargo xtask <up | test | conformance | bench [http] | guests>".into()),
+        Some("api-fuzz") => build_host().and_then(|()| apifuzz::start()),
+        _ => Err("usage: cargo xtask <up | test | conformance | api-fuzz | bench [http] | guests>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -124,5 +126,6 @@ fn test() -> Result {
         .args(["test", "--release", "--workspace"])
         .env("PA_GUESTS", guests_dir())
         .env("RUST_LIB_BACKTRACE", "0"))?;
-    conformance::start()
+    conformance::start()?;
+    apifuzz::start()
 }

@@ -4,14 +4,17 @@ use serde::{Deserialize, Serialize};
 use wasmtime::ResourceLimiter;
 
 /// Limits applied to every invocation of one plugin.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Linear memory per instance, in MiB.
+    #[schema(minimum = 1, maximum = 4096)]
     pub memory_mib: u64,
     /// Wall-clock time per request, in milliseconds.
+    #[schema(minimum = 1, maximum = 3600000)]
     pub timeout_ms: u64,
     /// Requests of this plugin running at once; more get 429.
+    #[schema(minimum = 1, maximum = 10000)]
     pub max_concurrency: u32,
 }
 

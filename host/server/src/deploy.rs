@@ -18,7 +18,7 @@ use crate::mcp::Catalog;
 use crate::platform::Platform;
 
 /// Who may call an HTTP function.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Access {
     /// Anyone (like Spin and Workers routes).
@@ -29,7 +29,7 @@ pub enum Access {
 }
 
 /// Capabilities granted to a plugin.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Grants {
     /// Outbound hosts, in Spin's `allowed_outbound_hosts` syntax.
@@ -41,10 +41,11 @@ pub struct Grants {
 }
 
 /// The body of `POST …/plugins/{name}/enable`, also what is stored.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnableRequest {
     /// The version to serve.
+    #[schema(pattern = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")]
     pub version: String,
     /// Capabilities.
     #[serde(default)]
@@ -60,6 +61,7 @@ pub struct EnableRequest {
     /// absent; empty for the component's own names. Names that clash with
     /// another enabled plugin's are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^([a-z][a-z0-9-]{0,62})?$")]
     pub tool_prefix: Option<String>,
     /// When repeated failures make a tool server fail fast.
     #[serde(default)]
@@ -156,6 +158,17 @@ impl Deployments {
         plugin: &str,
         request: &EnableRequest,
     ) -> Result<Live, ApiError> {
+        if platform
+            .store
+            .version(tenant, plugin, &request.version)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::not_found(format!(
+                "plugin `{plugin}` has no version `{}`",
+                request.version
+            )));
+        }
         request.limits.validate().map_err(ApiError::bad_request)?;
         request.circuit.validate().map_err(ApiError::bad_request)?;
         let prefix = request.tool_prefix.as_deref().unwrap_or(plugin);

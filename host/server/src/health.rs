@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// When the breaker opens and for how long.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CircuitPolicy {
     /// Consecutive failed calls (trap, timeout, memory) that open it.
+    #[schema(minimum = 1, maximum = 10000)]
     pub failures: u32,
     /// How long it stays open before a probe call may try again, in ms.
+    #[schema(minimum = 1, maximum = 3600000)]
     pub open_ms: u64,
 }
 
@@ -126,18 +128,21 @@ impl Breaker {
 }
 
 /// A version served to a share of calls, and when it is rolled back.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CanaryPolicy {
     /// The version under test.
     pub version: String,
     /// Percent of calls routed to it (1-99).
+    #[schema(minimum = 1, maximum = 99)]
     pub weight: u8,
     /// Error rate (0-1) past which it is rolled back.
     #[serde(default = "default_max_error_rate")]
+    #[schema(minimum = 0, maximum = 1)]
     pub max_error_rate: f64,
     /// Calls it must have served before its error rate counts.
     #[serde(default = "default_min_calls")]
+    #[schema(minimum = 1)]
     pub min_calls: u64,
     /// Its own grants; the stable version's when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -13,6 +13,7 @@ mod invoke;
 pub mod manifest;
 mod mcp;
 mod metrics;
+mod openapi;
 mod platform;
 mod ratelimit;
 mod routes;

@@ -16,7 +16,6 @@ use crate::platform::Platform;
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     /// HTTP method.
-    #[cfg_attr(not(test), expect(dead_code, reason = "read by the docs table"))]
     pub method: Method,
     /// Path pattern.
     pub path: &'static str,
@@ -45,6 +44,7 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Platform>)> {
     use Access::*;
     use Permission::*;
     vec![
+        endpoint(Method::GET, "/api/v1/openapi.json", Public, "api.openapi", openapi_json),
         endpoint(
             Method::POST,
             "/api/v1/auth/login",
@@ -201,6 +201,10 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Platform>)> {
             api::set_mcp_settings,
         ),
     ]
+}
+
+async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(crate::openapi::document())
 }
 
 /// The `/api/v1` router: each endpoint behind [`crate::auth::authorize`] with its guard.

@@ -1,6 +1,7 @@
 //! Reading and exporting a tenant's audit log.
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -32,8 +33,12 @@ const MAX_LIMIT: i64 = 10_000;
 pub async fn list(
     State(platform): State<Platform>,
     Path(tenant): Path<String>,
-    Query(params): Query<AuditParams>,
+    params: Result<Query<AuditParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    if params.after.is_some_and(|a| a < 0) {
+        return Err(ApiError::bad_request("`after` must not be negative"));
+    }
     let limit = params.limit.unwrap_or(100);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request(format!(

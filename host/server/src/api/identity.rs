@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use pa_store::{CustomRole, Refresh, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::parse_json;
 use crate::auth::{AuditActor, BUILT_IN_ROLES, Caller, Permission, built_in_role, role_permissions, tokens};
@@ -64,7 +65,7 @@ fn with_actor(mut response: Response, actor: String) -> Response {
     response
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     username: String,
@@ -93,7 +94,7 @@ pub async fn login(State(platform): State<Platform>, body: Bytes) -> Result<Resp
     Ok(with_actor(Json(pair).into_response(), actor))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     refresh_token: String,
@@ -155,10 +156,12 @@ pub async fn me(State(platform): State<Platform>, caller: Caller) -> Result<Resp
     Ok(Json(body).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(pattern = "^[a-z0-9._@-]{1,64}$")]
     username: String,
+    #[schema(min_length = 8, max_length = 256)]
     password: String,
     #[serde(default)]
     platform_admin: bool,
@@ -199,8 +202,8 @@ pub async fn create_user(State(platform): State<Platform>, body: Bytes) -> Resul
 pub async fn grantable_role(platform: &Platform, caller: &Caller, tenant: &str, role: &str) -> Result<(), ApiError> {
     let custom = platform.store.roles(tenant).await?;
     if built_in_role(role).is_none() && !custom.iter().any(|r| r.name == role) {
-        return Err(ApiError::bad_request(format!(
-            "unknown role `{role}`: use admin, developer, operator, viewer or a custom role of tenant `{tenant}`"
+        return Err(ApiError::not_found(format!(
+            "no role `{role}`: use admin, developer, operator, viewer or a custom role of tenant `{tenant}`"
         )));
     }
     let wanted = role_permissions(platform, tenant, role).await?;
@@ -232,11 +235,13 @@ pub async fn members(State(platform): State<Platform>, Path(tenant): Path<String
     Ok(Json(json!({ "members": members })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberRequest {
+    #[schema(pattern = "^[a-z][a-z0-9-]{0,62}$")]
     role: String,
     /// Creates a password user of that name when there is none yet.
+    #[schema(min_length = 8, max_length = 256)]
     password: Option<String>,
 }
 

@@ -1,5 +1,7 @@
 //! API keys of a tenant: created (shown once), listed, revoked.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -8,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use pa_store::NewKey;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::identity::grantable_role;
 use super::parse_json;
@@ -15,16 +18,19 @@ use crate::auth::{Caller, tokens};
 use crate::error::ApiError;
 use crate::platform::Platform;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKeyRequest {
     /// Role of the key (default `admin`; at most the caller's own permissions).
+    #[schema(pattern = "^[a-z][a-z0-9-]{0,62}$")]
     role: Option<String>,
     /// A label.
     #[serde(default)]
+    #[schema(max_length = 100)]
     name: String,
-    /// Expiry (RFC 3339); none by default.
-    expires_at: Option<String>,
+    /// Seconds until the key expires (up to ten years); never by default.
+    #[schema(minimum = 1, maximum = 315_360_000)]
+    expires_in_secs: Option<u64>,
 }
 
 /// `POST /api/v1/tenants/{tenant}/api-keys`: a new key, shown once.
@@ -44,7 +50,15 @@ pub async fn create(
     if request.name.len() > 100 {
         return Err(ApiError::bad_request("`name` is longer than 100 characters"));
     }
-    let expires_at = request.expires_at.as_deref().map(parse_future_time).transpose()?;
+    let expires_at = match request.expires_in_secs {
+        None => None,
+        Some(secs @ 1..=MAX_EXPIRY_SECS) => Some(tokens::rfc3339_in(Duration::from_secs(secs))),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "`expires_in_secs` must be between 1 and {MAX_EXPIRY_SECS}, got {other}"
+            )));
+        }
+    };
     let token = tokens::random_token("pa_");
     let id = platform
         .store
@@ -62,15 +76,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// An RFC 3339 time in the future, in stored form.
-fn parse_future_time(text: &str) -> Result<String, ApiError> {
-    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| ApiError::bad_request(format!("`expires_at` is not an RFC 3339 time ({e}): `{text}`")))?;
-    if at <= time::OffsetDateTime::now_utc() {
-        return Err(ApiError::bad_request(format!("`expires_at` is in the past: `{text}`")));
-    }
-    Ok(pa_store::format_time(at))
-}
+/// The longest key lifetime: ten years.
+const MAX_EXPIRY_SECS: u64 = 315_360_000;
 
 /// `GET /api/v1/tenants/{tenant}/api-keys`: every key (never the secret).
 pub async fn list(State(platform): State<Platform>, Path(tenant): Path<String>) -> Result<Response, ApiError> {

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use pa_store::{PluginVersion, PutOutcome};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::deploy::EnableRequest;
 use crate::error::ApiError;
@@ -37,6 +38,23 @@ pub fn check_name(kind: &str, name: &str) -> Result<(), ApiError> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn integral_floats_are_integers() {
+        #[derive(serde::Deserialize)]
+        struct Limits {
+            count: u32,
+            rate: f64,
+        }
+        let body = axum::body::Bytes::from_static(br#"{"count": 3.0, "rate": 1}"#);
+        let parsed: Limits = super::parse_json(&body).unwrap();
+        assert_eq!((parsed.count, parsed.rate), (3, 1.0));
+        let fractional = axum::body::Bytes::from_static(br#"{"count": 3.5, "rate": 1}"#);
+        assert!(super::parse_json::<Limits>(&fractional).is_err());
+    }
+}
+
 /// Versions are semantic versions (`1.2.3`, `1.0.0-rc.1`).
 fn check_version(version: &str) -> Result<(), ApiError> {
     if version.len() <= 64 && semver::Version::parse(version).is_ok() {
@@ -48,13 +66,34 @@ fn check_version(version: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Parses a JSON body. Numbers with a zero fraction (`1.0`) count as integers,
+/// as JSON Schema says they are.
 pub fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+    let invalid = |e: serde_json::Error| ApiError::bad_request(format!("invalid JSON body: {e}"));
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(invalid)?;
+    integral_floats_as_integers(&mut value);
+    serde_json::from_value(value).map_err(invalid)
 }
 
-#[derive(Deserialize)]
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
+    #[schema(pattern = "^[a-z][a-z0-9-]{0,62}$")]
     id: String,
 }
 
@@ -176,9 +215,10 @@ pub async fn disable(
     Ok(Json(json!({ "name": name, "enabled": null })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct McpSettings {
+    #[schema(pattern = "^(api-key|public)$")]
     access: String,
 }
 

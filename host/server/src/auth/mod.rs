@@ -37,7 +37,6 @@ pub enum Access {
 
 impl Access {
     /// How the docs name it.
-    #[cfg(test)]
     pub fn describe(self) -> String {
         match self {
             Access::Public => "public".into(),

@@ -1,0 +1,269 @@
+//! The OpenAPI 3.1 document of `/api/v1`, built from the route table
+//! ([`crate::routes::endpoints`]): paths, parameters with the patterns the
+//! server enforces, request bodies from the request types, security, and the
+//! error answers every endpoint can give.
+
+use utoipa::PartialSchema;
+use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, HttpMethod, InfoBuilder, OpenApi, OpenApiBuilder, Paths, PathsBuilder, Ref,
+    RefOr, Required, ResponseBuilder, Schema,
+};
+
+use crate::api;
+use crate::auth::{Access, Permission};
+use crate::routes::{Endpoint, endpoints};
+
+/// Lowercase names: tenants, plugins, roles.
+const NAME_PATTERN: &str = "^[a-z][a-z0-9-]{0,62}$";
+/// Usernames.
+const USERNAME_PATTERN: &str = "^[a-z0-9._@-]{1,64}$";
+/// Semantic versions.
+const VERSION_PATTERN: &str = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$";
+
+fn string(pattern: Option<&str>) -> RefOr<Schema> {
+    let mut s = ObjectBuilder::new().schema_type(Type::String);
+    if let Some(p) = pattern {
+        s = s.pattern(Some(p));
+    }
+    s.into()
+}
+
+fn integer(min: i64, max: i64) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(min as f64))
+        .maximum(Some(max as f64))
+        .into()
+}
+
+fn path_parameter(name: &str) -> utoipa::openapi::path::Parameter {
+    let pattern = match name {
+        "tenant" | "name" | "role" => Some(NAME_PATTERN),
+        "username" => Some(USERNAME_PATTERN),
+        "version" => Some(VERSION_PATTERN),
+        _ => None,
+    };
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(string(pattern)))
+        .build()
+}
+
+fn query_parameter(name: &str, schema: RefOr<Schema>) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .schema(Some(schema))
+        .build()
+}
+
+/// The JSON body an endpoint takes, by its audit action.
+fn json_body(action: &str) -> Option<RefOr<Schema>> {
+    Some(match action {
+        "auth.login" => api::identity::Login::schema(),
+        "auth.refresh" | "auth.logout" => api::identity::RefreshRequest::schema(),
+        "user.create" => api::identity::NewUser::schema(),
+        "tenant.create" => api::NewTenant::schema(),
+        "plugin.enable" => crate::deploy::EnableRequest::schema(),
+        "key.create" => api::keys::NewKeyRequest::schema(),
+        "member.set" => api::identity::MemberRequest::schema(),
+        "role.put" => role_body(),
+        "mcp.configure" => api::McpSettings::schema(),
+        _ => return None,
+    })
+}
+
+fn query_parameters(action: &str) -> Vec<utoipa::openapi::path::Parameter> {
+    match action {
+        "audit.read" => {
+            let mut params: Vec<_> = ["action", "actor", "outcome", "since", "until"]
+                .into_iter()
+                .map(|name| query_parameter(name, string(None)))
+                .collect();
+            params.push(query_parameter("after", integer(0, i64::MAX)));
+            params.push(query_parameter("limit", integer(1, 10_000)));
+            let format: RefOr<Schema> = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["json", "jsonl", "csv"]))
+                .into();
+            params.push(query_parameter("format", format));
+            params
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Error")))
+                .build(),
+        )
+        .build()
+}
+
+fn success_statuses(e: &Endpoint) -> &'static [&'static str] {
+    match e.guard.action {
+        "user.create" | "key.create" => &["201"],
+        "tenant.create" | "member.set" | "plugin.upload" => &["200", "201"],
+        _ => &["200"],
+    }
+}
+
+/// The media types of an endpoint's success answer.
+fn success_media(e: &Endpoint) -> &'static [&'static str] {
+    match e.guard.action {
+        "audit.read" => &["application/json", "application/jsonl", "text/csv"],
+        _ => &["application/json"],
+    }
+}
+
+/// `{"permissions": [...]}` with the permission names the server knows.
+fn role_body() -> RefOr<Schema> {
+    let names: Vec<&str> = Permission::ALL.iter().map(|p| p.name()).collect();
+    let items = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names));
+    ObjectBuilder::new()
+        .property("permissions", ArrayBuilder::new().items(items))
+        .required("permissions")
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .into()
+}
+
+fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
+    let mut op = OperationBuilder::new()
+        .operation_id(Some(e.guard.action.replace('.', "_")))
+        .summary(Some(format!(
+            "{} (access: {})",
+            e.guard.action,
+            e.guard.access.describe()
+        )));
+    for name in e.path.split('{').skip(1).filter_map(|rest| rest.split('}').next()) {
+        op = op.parameter(path_parameter(name));
+    }
+    for p in query_parameters(e.guard.action) {
+        op = op.parameter(p);
+    }
+    if let Some(schema) = json_body(e.guard.action) {
+        // A key may be created with no body at all (an admin key that never expires).
+        let required = if e.guard.action == "key.create" {
+            Required::False
+        } else {
+            Required::True
+        };
+        let body = RequestBodyBuilder::new()
+            .content("application/json", ContentBuilder::new().schema(Some(schema)).build())
+            .required(Some(required))
+            .build();
+        op = op.request_body(Some(body));
+    } else if e.guard.action == "plugin.upload" {
+        let binary: RefOr<Schema> = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .content_media_type("application/wasm")
+            .into();
+        let body = RequestBodyBuilder::new()
+            .content(
+                "application/wasm",
+                ContentBuilder::new().schema(Some(binary.clone())).build(),
+            )
+            .content(
+                "application/octet-stream",
+                ContentBuilder::new().schema(Some(binary)).build(),
+            )
+            .required(Some(Required::True))
+            .build();
+        op = op.request_body(Some(body));
+    }
+    for status in success_statuses(e) {
+        let mut ok = ResponseBuilder::new().description("done");
+        for media in success_media(e) {
+            let schema: RefOr<Schema> = if *media == "application/json" {
+                ObjectBuilder::new().schema_type(Type::Object).into()
+            } else {
+                ObjectBuilder::new().schema_type(Type::String).into()
+            };
+            ok = ok.content(*media, ContentBuilder::new().schema(Some(schema)).build());
+        }
+        op = op.response(*status, ok.build());
+    }
+    if e.guard.action == "plugin.upload" {
+        op = op
+            .response("413", error_response("the component is larger than the upload limit"))
+            .response(
+                "422",
+                error_response("the component's world or imports are not supported"),
+            );
+    }
+    op = op
+        .response("400", error_response("the request names something invalid"))
+        .response("404", error_response("what it names does not exist"))
+        .response("409", error_response("it conflicts with what exists"))
+        .response("429", error_response("a rate limit is used up"));
+    if e.guard.access != Access::Public {
+        op = op
+            .response(
+                "401",
+                error_response("missing, unknown, revoked or expired credentials"),
+            )
+            .response("403", error_response("the caller lacks the permission"))
+            .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    } else {
+        op = op.response("401", error_response("wrong credentials"));
+    }
+    op.build()
+}
+
+fn method(m: &axum::http::Method) -> HttpMethod {
+    match *m {
+        axum::http::Method::GET => HttpMethod::Get,
+        axum::http::Method::POST => HttpMethod::Post,
+        axum::http::Method::PUT => HttpMethod::Put,
+        axum::http::Method::DELETE => HttpMethod::Delete,
+        _ => unreachable!("the route table uses GET, POST, PUT and DELETE"),
+    }
+}
+
+fn error_schema() -> RefOr<Schema> {
+    let detail = ObjectBuilder::new()
+        .property("code", string(None))
+        .required("code")
+        .property("message", string(None))
+        .required("message");
+    ObjectBuilder::new().property("error", detail).required("error").into()
+}
+
+/// The document served at `/api/v1/openapi.json`.
+pub fn document() -> OpenApi {
+    let mut paths: Paths = PathsBuilder::new().build();
+    for (e, _) in endpoints() {
+        paths.add_path_operation(e.path, vec![method(&e.method)], operation(&e));
+    }
+    let components = ComponentsBuilder::new()
+        .schema("Error", error_schema())
+        .schema_from::<crate::deploy::Access>()
+        .schema_from::<crate::deploy::Grants>()
+        .schema_from::<pa_runtime::Limits>()
+        .schema_from::<crate::health::CircuitPolicy>()
+        .schema_from::<crate::health::CanaryPolicy>()
+        .security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
+        .build();
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("PowerAutomation control plane")
+                .version(env!("CARGO_PKG_VERSION"))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components))
+        .build()
+}
