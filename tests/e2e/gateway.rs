@@ -33,6 +33,37 @@ async fn assert_limited(response: reqwest::Response) {
 }
 
 #[tokio::test]
+async fn the_api_is_described_by_openapi_with_interactive_docs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pa = Pa::start(
+        &["serve", "--data-dir", dir.path().to_str().unwrap()],
+        &[("PA_ADMIN_TOKEN", ADMIN)],
+    );
+    let doc: serde_json::Value = reqwest::get(format!("{}/api/v1/openapi.json", pa.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let docs = include_str!("../../docs/permissions.md");
+    for row in docs.lines().filter(|l| {
+        l.starts_with("| GET ") || l.starts_with("| POST ") || l.starts_with("| PUT ") || l.starts_with("| DELETE ")
+    }) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (method, path) = (cells[1].to_lowercase(), cells[2].trim_matches('`'));
+        let operation = &doc["paths"][path][&method];
+        assert!(operation.is_object(), "{method} {path} is not in the OpenAPI document");
+        let secured = operation.get("security").is_some();
+        assert_eq!(secured, cells[3] != "public", "{method} {path}: security");
+    }
+    let page = reqwest::get(format!("{}/api/docs", pa.url)).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(header(&page, "content-type").starts_with("text/html"));
+    assert!(page.text().await.unwrap().contains("PowerAutomation control plane"));
+}
+
+#[tokio::test]
 async fn rate_limits_hold_across_two_nodes_sharing_redis() {
     let database = format!("{}?schema={}", postgres_url(), unique_name("pa_gw"));
     let prefix = format!("{}:", unique_name("pa-test"));

@@ -17,6 +17,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_scalar::{Scalar, Servable};
 
 use crate::auth::Secrets;
 use crate::deploy::Deployments;
@@ -205,6 +206,7 @@ fn security_header(name: &'static str, value: &'static str) -> SetResponseHeader
 pub fn app(platform: Platform) -> Router {
     Router::new()
         .merge(crate::routes::router(&platform))
+        .merge(Scalar::with_url("/api/docs", crate::openapi::document()))
         .route(
             "/t/{tenant}/mcp",
             post(crate::mcp::post).get(crate::mcp::get).delete(crate::mcp::delete),
