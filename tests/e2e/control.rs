@@ -269,6 +269,37 @@ async fn request_for(admin: &Api, e: &Endpoint, tenant: &str, n: u32) -> (String
             assert_eq!(status, 200);
             (format!("{t}/roles/{role}"), None)
         }
+        ("GET", "/teams") => (format!("{t}/teams"), None),
+        ("PUT", "/teams/{team}") => (format!("{t}/teams/team{n}"), body(json!({"name": "Team"}))),
+        ("DELETE", "/teams/{team}") => {
+            let (status, _) = json_request(
+                admin,
+                Method::PUT,
+                &format!("{t}/teams/team{n}"),
+                json!({"name": "Team"}),
+            )
+            .await;
+            assert_eq!(status, 200);
+            (format!("{t}/teams/team{n}"), None)
+        }
+        ("PUT", "/teams/{team}/members/{username}") | ("DELETE", "/teams/{team}/members/{username}") => {
+            let (status, _) = json_request(
+                admin,
+                Method::PUT,
+                &format!("{t}/members/ada"),
+                json!({"role": "viewer"}),
+            )
+            .await;
+            assert_eq!(status, 200);
+            let (status, _) =
+                json_request(admin, Method::PUT, &format!("{t}/teams/crew"), json!({"name": "Crew"})).await;
+            assert_eq!(status, 200);
+            let (status, _) = admin
+                .send(Method::PUT, &format!("{t}/teams/crew/members/ada"), None)
+                .await;
+            assert_eq!(status, 200);
+            (format!("{t}/teams/crew/members/ada"), None)
+        }
         ("GET", "/audit") => (format!("{t}/audit"), None),
         ("GET", "/mcp") => (format!("{t}/mcp"), None),
         ("PUT", "/mcp") => (format!("{t}/mcp"), body(json!({"access": "api-key"}))),
@@ -612,6 +643,79 @@ async fn users_sign_in_and_bad_credentials_get_401(backend: Backend) {
     )
     .await;
     assert_eq!(status, 404, "{body}");
+
+    // Teams pass their roles down the tree to their members.
+    let (status, _) = json_request(
+        &admin,
+        Method::PUT,
+        "/api/v1/tenants/acme/members/bob",
+        json!({"role": "viewer", "password": "bob-password"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = json_request(
+        &admin,
+        Method::PUT,
+        "/api/v1/tenants/acme/teams/eng",
+        json!({"name": "Engineering", "role": "developer"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = json_request(
+        &admin,
+        Method::PUT,
+        "/api/v1/tenants/acme/teams/web",
+        json!({"name": "Web", "parent": "eng"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = json_request(
+        &admin,
+        Method::PUT,
+        "/api/v1/tenants/acme/teams/eng",
+        json!({"name": "Engineering", "parent": "web"}),
+    )
+    .await;
+    assert_eq!(status, 409, "no loops: {body}");
+    let (_, bob) = json_request(
+        &anonymous,
+        Method::POST,
+        "/api/v1/auth/login",
+        json!({"username": "bob", "password": "bob-password"}),
+    )
+    .await;
+    let bob = bob["access_token"].as_str().unwrap().to_string();
+    let upload = |token: String| {
+        let platform_url = platform.pa.url.clone();
+        async move {
+            let api = Api {
+                http: reqwest::Client::new(),
+                url: platform_url,
+                token,
+            };
+            api.upload("acme", "bobs", "1.0.0", guest_bytes("hello_p2.wasm"))
+                .await
+                .0
+        }
+    };
+    assert_eq!(upload(bob.clone()).await, 403, "a viewer cannot upload");
+    let (status, _) = admin
+        .send(Method::PUT, "/api/v1/tenants/acme/teams/web/members/bob", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        upload(bob.clone()).await,
+        201,
+        "web is under eng, whose role is developer"
+    );
+    let (status, teams) = status_with(&platform, &bob, "/api/v1/tenants/acme/teams").await;
+    assert_eq!(status, 200);
+    assert!(teams.to_string().contains("\"members\":[\"bob\"]"), "{teams}");
+    let (status, _) = admin
+        .send(Method::DELETE, "/api/v1/tenants/acme/teams/web/members/bob", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(upload(bob).await, 403, "out of the team, back to viewer");
 
     // Custom roles, and nobody grants more than they hold.
     let (status, role) = json_request(

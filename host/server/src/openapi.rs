@@ -42,7 +42,7 @@ fn integer(min: i64, max: i64) -> RefOr<Schema> {
 
 fn path_parameter(name: &str) -> utoipa::openapi::path::Parameter {
     let pattern = match name {
-        "tenant" | "name" | "role" => Some(NAME_PATTERN),
+        "tenant" | "name" | "role" | "team" => Some(NAME_PATTERN),
         "username" => Some(USERNAME_PATTERN),
         "version" => Some(VERSION_PATTERN),
         _ => None,
@@ -75,6 +75,7 @@ fn json_body(action: &str) -> Option<RefOr<Schema>> {
         "key.create" => api::keys::NewKeyRequest::schema(),
         "member.set" => api::identity::MemberRequest::schema(),
         "role.put" => role_body(),
+        "team.put" => api::teams::TeamRequest::schema(),
         "mcp.configure" => api::McpSettings::schema(),
         _ => return None,
     })

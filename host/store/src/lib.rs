@@ -10,6 +10,7 @@ mod keys;
 mod kv;
 mod plugins;
 mod sessions;
+mod teams;
 mod tenants;
 mod users;
 
@@ -19,6 +20,7 @@ pub use db::{format_time, now};
 pub use keys::{KeyInfo, NewKey, hash_token};
 pub use plugins::{Deployment, PluginVersion, PutOutcome};
 pub use sessions::Refresh;
+pub use teams::Team;
 pub use users::{CustomRole, Membership, User};
 
 /// The platform's database: SQLite or PostgreSQL, chosen by the URL it is opened with.

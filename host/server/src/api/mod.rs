@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod identity;
 pub mod keys;
+pub mod teams;
 
 use std::collections::BTreeMap;
 

@@ -85,12 +85,24 @@ impl Caller {
         })
     }
 
-    /// The permissions the caller holds in `tenant` (none outside its tenants).
+    /// The permissions the caller holds in `tenant` (none outside its
+    /// tenants): its role's, and for a member, those of the roles of its teams
+    /// and of the teams above them.
     pub async fn permissions_in(&self, platform: &Platform, tenant: &str) -> Result<Vec<Permission>, ApiError> {
-        match self.role_in(platform, tenant).await? {
-            Some(role) => role_permissions(platform, tenant, &role).await,
-            None => Ok(Vec::new()),
+        let Some(role) = self.role_in(platform, tenant).await? else {
+            return Ok(Vec::new());
+        };
+        let mut held = role_permissions(platform, tenant, &role).await?;
+        if let Caller::User(user) = self
+            && !self.is_platform_admin()
+        {
+            for team_role in platform.store.team_roles(tenant, &user.id).await? {
+                held.extend(role_permissions(platform, tenant, &team_role).await?);
+            }
+            held.sort();
+            held.dedup();
         }
+        Ok(held)
     }
 }
 

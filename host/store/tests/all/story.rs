@@ -2,7 +2,7 @@
 
 use pa_runtime::{KeyValueBackend, KvScope};
 use pa_store::{
-    AuditQuery, CustomRole, Deployment, NewAudit, NewKey, PluginVersion, PutOutcome, Refresh, StoreError, User,
+    AuditQuery, CustomRole, Deployment, NewAudit, NewKey, PluginVersion, PutOutcome, Refresh, StoreError, Team, User,
 };
 
 use crate::backends::TestDb;
@@ -21,7 +21,53 @@ crate::on_both_backends!(
     audit_chain_detects_reordered_rows,
     audit_chain_detects_a_cut_tail,
     audit_appends_are_serialised,
+    teams_nest_and_pass_their_roles_down,
 );
+
+async fn teams_nest_and_pass_their_roles_down(s: TestDb) {
+    s.ensure_tenant("acme").await.unwrap();
+    s.ensure_tenant("globex").await.unwrap();
+    s.create_user(&user("u1", "ada")).await.unwrap();
+    let team = |id: &str, parent: Option<&str>, role: Option<&str>| Team {
+        id: id.into(),
+        name: id.to_uppercase(),
+        parent: parent.map(Into::into),
+        role: role.map(Into::into),
+    };
+    s.put_team("acme", &team("eng", None, Some("viewer"))).await.unwrap();
+    s.put_team("acme", &team("platform", Some("eng"), Some("developer")))
+        .await
+        .unwrap();
+    s.put_team("acme", &team("sre", Some("platform"), None)).await.unwrap();
+    assert!(matches!(
+        s.put_team("acme", &team("x", Some("nope"), None)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(
+        matches!(
+            s.put_team("acme", &team("eng", Some("sre"), None)).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "a team cannot go under its own descendant"
+    );
+    assert!(matches!(
+        s.put_team("globex", &team("y", Some("eng"), None)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    s.add_team_member("acme", "sre", "u1").await.unwrap();
+    s.add_team_member("acme", "sre", "u1").await.unwrap();
+    assert_eq!(s.team_members("acme", "sre").await.unwrap(), ["ada"]);
+    assert_eq!(s.team_roles("acme", "u1").await.unwrap(), ["developer", "viewer"]);
+    assert!(s.team_roles("globex", "u1").await.unwrap().is_empty());
+    assert_eq!(s.teams("acme").await.unwrap().len(), 3);
+    assert!(matches!(
+        s.delete_team("acme", "platform").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(s.delete_team("acme", "sre").await.unwrap());
+    assert!(s.team_roles("acme", "u1").await.unwrap().is_empty());
+    assert!(!s.delete_team("acme", "sre").await.unwrap());
+}
 
 const AUDIT_KEY: &[u8] = b"test audit key";
 
