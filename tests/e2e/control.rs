@@ -457,6 +457,20 @@ async fn users_sign_in_and_bad_credentials_get_401(backend: Backend) {
     };
     let (status, body) = login("wrong password").await;
     assert_eq!(status, 401, "{body}");
+    let (status, body) = json_request(
+        &anonymous,
+        Method::POST,
+        "/api/v1/auth/login",
+        json!({"username": "a\u{0}b", "password": "whatever"}),
+    )
+    .await;
+    assert_eq!(status, 401, "a NUL in the username is just a wrong username: {body}");
+    assert_eq!(
+        status_with(&platform, ADMIN, "/api/v1/tenants/acme/audit?action=%00")
+            .await
+            .0,
+        400
+    );
     assert_eq!(body["error"]["message"], "wrong username or password");
     let (status, pair) = login("correct-horse").await;
     assert_eq!(status, 200, "{pair}");

@@ -18,6 +18,8 @@ pub fn start() -> Result {
     let postgres =
         std::env::var("PA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let schema = format!("pa_fuzz_{}", std::process::id());
+    // A fixed seed keeps `test` repeatable; `PA_FUZZ_SEED` explores other inputs.
+    let seed = std::env::var("PA_FUZZ_SEED").unwrap_or_else(|_| "20261126".into());
     for (backend, database_url) in [
         ("sqlite", None),
         ("postgres", Some(format!("{postgres}?schema={schema}"))),
@@ -39,7 +41,8 @@ pub fn start() -> Result {
             .arg(root().join("tests/api-fuzz/schemathesis.toml"))
             .arg("run")
             .arg(format!("{}/api/v1/openapi.json", server.url))
-            .args(["-H", &format!("Authorization: Bearer {TOKEN}"), "--workers", "2"]))
+            .args(["-H", &format!("Authorization: Bearer {TOKEN}"), "--workers", "2"])
+            .args(["--seed", &seed]))
         .map_err(|e| format!("schemathesis found problems in the API on {backend}: {e}"))?;
     }
     Ok(())

@@ -57,6 +57,10 @@ impl From<StoreError> for ApiError {
             StoreError::VersionConflict { .. } => Self::new(StatusCode::CONFLICT, "version_conflict", e.to_string()),
             StoreError::NotFound(_) => Self::not_found(e.to_string()),
             StoreError::Conflict(_) => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            // PostgreSQL refuses text it cannot store (a NUL character): the input is at fault.
+            StoreError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some("22021") => {
+                Self::bad_request("text values must not contain NUL characters")
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 Self::internal(other)

@@ -36,6 +36,16 @@ pub async fn list(
     params: Result<Query<AuditParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let filters = [
+        &params.action,
+        &params.actor,
+        &params.outcome,
+        &params.since,
+        &params.until,
+    ];
+    if filters.into_iter().flatten().any(|f| f.chars().any(char::is_control)) {
+        return Err(ApiError::bad_request("filters must not contain control characters"));
+    }
     if params.after.is_some_and(|a| a < 0) {
         return Err(ApiError::bad_request("`after` must not be negative"));
     }

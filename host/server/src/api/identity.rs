@@ -75,7 +75,10 @@ pub struct Login {
 /// `POST /api/v1/auth/login` with `{username, password}`.
 pub async fn login(State(platform): State<Platform>, body: Bytes) -> Result<Response, ApiError> {
     let login: Login = parse_json(&body)?;
-    let user = platform.store.user_by_name(&login.username).await?;
+    let user = match check_username(&login.username) {
+        Ok(()) => platform.store.user_by_name(&login.username).await?,
+        Err(_) => None,
+    };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let password = login.password;
     let valid = tokio::task::spawn_blocking(move || tokens::verify_password(&password, hash.as_deref()))
