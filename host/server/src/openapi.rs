@@ -86,7 +86,7 @@ fn query_parameters(action: &str) -> Vec<utoipa::openapi::path::Parameter> {
         "audit.read" => {
             let mut params: Vec<_> = ["action", "actor", "outcome", "since", "until"]
                 .into_iter()
-                .map(|name| query_parameter(name, string(None)))
+                .map(|name| query_parameter(name, string(Some(r"^[^\x00]*$"))))
                 .collect();
             params.push(query_parameter("after", integer(0, i64::MAX)));
             params.push(query_parameter("limit", integer(1, 10_000)));

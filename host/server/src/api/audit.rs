@@ -43,8 +43,8 @@ pub async fn list(
         &params.since,
         &params.until,
     ];
-    if filters.into_iter().flatten().any(|f| f.chars().any(char::is_control)) {
-        return Err(ApiError::bad_request("filters must not contain control characters"));
+    if filters.into_iter().flatten().any(|f| f.contains('\0')) {
+        return Err(ApiError::bad_request("filters must not contain NUL characters"));
     }
     if params.after.is_some_and(|a| a < 0) {
         return Err(ApiError::bad_request("`after` must not be negative"));
