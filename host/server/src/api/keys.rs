@@ -26,7 +26,7 @@ pub struct NewKeyRequest {
     role: Option<String>,
     /// A label.
     #[serde(default)]
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = r"^[^\x00]*$")]
     name: String,
     /// Seconds until the key expires (up to ten years); never by default.
     #[schema(minimum = 1, maximum = 315_360_000)]
@@ -47,8 +47,10 @@ pub async fn create(
     };
     let role = request.role.unwrap_or_else(|| "admin".into());
     grantable_role(&platform, &caller, &tenant, &role).await?;
-    if request.name.len() > 100 {
-        return Err(ApiError::bad_request("`name` is longer than 100 characters"));
+    if request.name.len() > 100 || request.name.contains('\0') {
+        return Err(ApiError::bad_request(
+            "`name` must have at most 100 characters and no NUL",
+        ));
     }
     let expires_at = match request.expires_in_secs {
         None => None,

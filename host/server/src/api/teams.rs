@@ -31,7 +31,7 @@ pub async fn list(State(platform): State<Platform>, Path(tenant): Path<String>) 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamRequest {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\x00]*$")]
     name: String,
     /// The team it belongs to.
     #[schema(pattern = "^[a-z][a-z0-9-]{0,62}$")]
@@ -50,8 +50,8 @@ pub async fn put(
 ) -> Result<Response, ApiError> {
     let request: TeamRequest = parse_json(&body)?;
     check_name("team", &id)?;
-    if !(1..=100).contains(&request.name.chars().count()) {
-        return Err(ApiError::bad_request("`name` must have 1 to 100 characters"));
+    if !(1..=100).contains(&request.name.chars().count()) || request.name.contains('\0') {
+        return Err(ApiError::bad_request("`name` must have 1 to 100 characters and no NUL"));
     }
     if let Some(role) = &request.role {
         grantable_role(&platform, &caller, &tenant, role).await?;
