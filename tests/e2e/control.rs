@@ -700,13 +700,8 @@ async fn users_sign_in_and_bad_credentials_get_401(backend: Backend) {
     .await;
     let bob = bob["access_token"].as_str().unwrap().to_string();
     let upload = |token: String| {
-        let platform_url = platform.pa.url.clone();
+        let api = platform.api(&token);
         async move {
-            let api = Api {
-                http: reqwest::Client::new(),
-                url: platform_url,
-                token,
-            };
             api.upload("acme", "bobs", "1.0.0", guest_bytes("hello_p2.wasm"))
                 .await
                 .0

@@ -3,6 +3,8 @@
 //! server enforces, request bodies from the request types, security, and the
 //! error answers every endpoint can give.
 
+use std::sync::LazyLock;
+
 use utoipa::PartialSchema;
 use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -242,8 +244,13 @@ fn error_schema() -> RefOr<Schema> {
     ObjectBuilder::new().property("error", detail).required("error").into()
 }
 
-/// The document served at `/api/v1/openapi.json`.
-pub fn document() -> OpenApi {
+/// The document served at `/api/v1/openapi.json`, built once.
+pub fn document() -> &'static OpenApi {
+    static DOCUMENT: LazyLock<OpenApi> = LazyLock::new(build);
+    &DOCUMENT
+}
+
+fn build() -> OpenApi {
     let mut paths: Paths = PathsBuilder::new().build();
     for (e, _) in endpoints() {
         paths.add_path_operation(e.path, vec![method(&e.method)], operation(&e));

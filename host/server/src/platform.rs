@@ -206,7 +206,7 @@ fn security_header(name: &'static str, value: &'static str) -> SetResponseHeader
 pub fn app(platform: Platform) -> Router {
     Router::new()
         .merge(crate::routes::router(&platform))
-        .merge(Scalar::with_url("/api/docs", crate::openapi::document()))
+        .merge(Scalar::with_url("/api/docs", crate::openapi::document().clone()))
         .route(
             "/t/{tenant}/mcp",
             post(crate::mcp::post).get(crate::mcp::get).delete(crate::mcp::delete),

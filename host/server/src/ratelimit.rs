@@ -81,6 +81,7 @@ enum Backend {
     Local(Vec<(Rate, Local)>),
     Redis {
         connection: redis::aio::ConnectionManager,
+        gcra: redis::Script,
         prefix: String,
     },
 }
@@ -123,6 +124,7 @@ impl Limiter {
                     .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {url}: {e}"))?;
                 Backend::Redis {
                     connection,
+                    gcra: redis::Script::new(GCRA),
                     prefix: prefix.to_string(),
                 }
             }
@@ -166,10 +168,14 @@ impl Limiter {
                     },
                 })
             }
-            Backend::Redis { connection, prefix } => {
+            Backend::Redis {
+                connection,
+                gcra,
+                prefix,
+            } => {
                 let emission = (rate.period.as_millis() as u64 / rate.count as u64).max(1);
                 let tolerance = emission * (rate.count as u64 - 1);
-                let (allowed, remaining, wait_ms): (i64, i64, i64) = redis::Script::new(GCRA)
+                let (allowed, remaining, wait_ms): (i64, i64, i64) = gcra
                     .key(format!("{prefix}rl:{scope}:{id}"))
                     .arg(emission)
                     .arg(tolerance)

@@ -238,7 +238,7 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Platform>)> {
     ]
 }
 
-async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+async fn openapi_json() -> axum::Json<&'static utoipa::openapi::OpenApi> {
     axum::Json(crate::openapi::document())
 }
 

@@ -39,7 +39,7 @@ pub struct NewKey<'a> {
 }
 
 /// The SHA-256 of a secret token, as stored.
-pub fn hash_token(token: &str) -> String {
+pub(crate) fn hash_token(token: &str) -> String {
     hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 

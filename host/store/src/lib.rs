@@ -17,7 +17,7 @@ mod users;
 pub use audit::{AuditQuery, AuditRecord, ChainReport, NewAudit};
 pub use blobs::Blobs;
 pub use db::{format_time, now};
-pub use keys::{KeyInfo, NewKey, hash_token};
+pub use keys::{KeyInfo, NewKey};
 pub use plugins::{Deployment, PluginVersion, PutOutcome};
 pub use sessions::Refresh;
 pub use teams::Team;

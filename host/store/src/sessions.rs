@@ -65,13 +65,7 @@ impl Store {
                 Refresh::Invalid
             });
         }
-        let family: Option<String> = on_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT family FROM refresh_tokens WHERE token_hash = $1"
-        )
-        .bind(&hash)
-        .fetch_optional(pool)
-        .await)?;
-        match family {
+        match self.refresh_family(token).await? {
             Some(family) => {
                 self.revoke_refresh_family(&family).await?;
                 Ok(Refresh::Reused)
