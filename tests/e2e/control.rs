@@ -3,117 +3,15 @@
 //! tokens, API key lifecycle, custom roles, and the tamper-evident audit log.
 
 use std::collections::HashMap;
-use std::process::Command;
 
 use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::support::{ADMIN, Api, Pa, guest_bytes, pa_bin, postgres_url, unique_name};
-
-pub const SECRET: &str = "an e2e platform secret of at least 32 characters";
-
-/// Where a story keeps its data.
-#[derive(Clone, Copy, Debug)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// A platform on `backend`, with its data folder and database URL.
-struct Platform {
-    pa: Pa,
-    dir: tempfile::TempDir,
-    database_url: Option<String>,
-    schema: Option<String>,
-}
-
-impl Platform {
-    fn start(backend: Backend) -> Platform {
-        let dir = tempfile::tempdir().unwrap();
-        let (database_url, schema) = match backend {
-            Backend::Sqlite => (None, None),
-            Backend::Postgres => {
-                let schema = unique_name("pa_e2e");
-                (Some(format!("{}?schema={schema}", postgres_url())), Some(schema))
-            }
-        };
-        let mut args = vec!["serve", "--data-dir", dir.path().to_str().unwrap()];
-        if let Some(url) = &database_url {
-            args.extend(["--database-url", url]);
-        }
-        let pa = Pa::start(&args, &[("PA_ADMIN_TOKEN", ADMIN), ("PA_SECRET_KEY", SECRET)]);
-        Platform {
-            pa,
-            dir,
-            database_url,
-            schema,
-        }
-    }
-
-    fn api(&self, token: &str) -> Api {
-        Api::new(&self.pa, token)
-    }
-
-    /// `pa audit verify` against this platform's data.
-    fn verify(&self, tenant: Option<&str>) -> (bool, String) {
-        let mut cmd = Command::new(pa_bin());
-        cmd.args(["audit", "verify", "--data-dir", self.dir.path().to_str().unwrap()])
-            .env("PA_SECRET_KEY", SECRET);
-        if let Some(url) = &self.database_url {
-            cmd.args(["--database-url", url]);
-        }
-        if let Some(t) = tenant {
-            cmd.args(["--tenant", t]);
-        }
-        let out = cmd.output().unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
-    }
-
-    /// Runs `sql` on the database behind the platform's back, as an attacker would.
-    async fn tamper(&self, sql: &str) {
-        use sqlx::Connection;
-        match &self.schema {
-            Some(schema) => {
-                let mut conn = sqlx::PgConnection::connect(&postgres_url()).await.unwrap();
-                sqlx::query(&format!("SET search_path TO {schema}"))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
-            }
-            None => {
-                let url = format!("sqlite://{}", self.dir.path().join("pa.db").display());
-                let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
-            }
-        }
-    }
-}
-
-/// Declares one test per backend for a story `async fn(Backend)`.
-macro_rules! on_both_backends {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $story() {
-                super::$story(super::Backend::Sqlite).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $story() {
-                super::$story(super::Backend::Postgres).await
-            })*
-        }
-    };
-}
+use crate::backends::{Backend, Platform, SECRET, on_both_backends};
+use crate::idp::{OidcProvider, Slapd};
+use crate::support::{ADMIN, Api, guest_bytes};
 
 on_both_backends!(
     every_endpoint_admits_exactly_the_roles_that_hold_its_permission,
@@ -174,7 +72,7 @@ async fn json_request(api: &Api, method: Method, path: &str, body: Value) -> (u1
 
 /// A concrete request for a documented endpoint in `tenant`, after setting up
 /// what it acts on (as the platform admin, so every caller finds the same state).
-async fn request_for(admin: &Api, e: &Endpoint, tenant: &str, n: u32) -> (String, Option<Vec<u8>>) {
+async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u32) -> (String, Option<Vec<u8>>) {
     let plugin = if tenant == "acme" { "alpha" } else { "beta" };
     let t = format!("/api/v1/tenants/{tenant}");
     let body = |v: Value| Some(v.to_string().into_bytes());
@@ -301,10 +199,110 @@ async fn request_for(admin: &Api, e: &Endpoint, tenant: &str, n: u32) -> (String
             (format!("{t}/teams/crew/members/ada"), None)
         }
         ("GET", "/audit") => (format!("{t}/audit"), None),
+        ("GET", "/api/v1/plans") => (e.path.clone(), None),
+        ("PUT", "/api/v1/plans/{plan}") => (
+            format!("/api/v1/plans/plan{n}"),
+            body(json!({"currency": "USD", "monthly_price_cents": 100})),
+        ),
+        ("PUT", "/plan") => (format!("{t}/plan"), body(json!({"plan": "default"}))),
+        ("GET", "/usage") => (format!("{t}/usage"), None),
+        ("GET", "/invoices/{period}") => (format!("{t}/invoices/2000-01"), None),
+        ("GET", "/identity-providers") => (format!("{t}/identity-providers"), None),
+        ("PUT", "/identity-providers/{provider}") => {
+            (format!("{t}/identity-providers/idp{n}"), body(ldap_config(idps)))
+        }
+        ("DELETE", "/identity-providers/{provider}") => {
+            let (status, _) = json_request(
+                admin,
+                Method::PUT,
+                &format!("{t}/identity-providers/idp{n}"),
+                ldap_config(idps),
+            )
+            .await;
+            assert_eq!(status, 200);
+            (format!("{t}/identity-providers/idp{n}"), None)
+        }
+        ("GET", "/api/v1/auth/providers") => (format!("{}?tenant={tenant}", e.path), None),
+        ("POST", "/api/v1/auth/ldap/login") => (
+            e.path.clone(),
+            body(json!({"tenant": "acme", "provider": "corp", "username": "alice", "password": "alice-pass"})),
+        ),
+        ("GET", "/api/v1/auth/oidc/start") => (format!("{}?tenant=acme&provider=sso", e.path), None),
+        ("GET", "/api/v1/auth/oidc/callback") => {
+            let (status, authorize) = idps.start_oidc(admin).await;
+            assert_eq!(status, 303);
+            let callback = idps.oidc.sign_in(&authorize, "alice", "alice-pass").await.unwrap();
+            (callback.strip_prefix(&admin.url).unwrap().to_string(), None)
+        }
         ("GET", "/mcp") => (format!("{t}/mcp"), None),
         ("PUT", "/mcp") => (format!("{t}/mcp"), body(json!({"access": "api-key"}))),
         (method, path) => panic!("docs/permissions.md lists {method} {path}: add a case for it to this test"),
     }
+}
+
+/// The identity providers of the matrix: `corp` (LDAP) and `sso` (OIDC) in acme.
+struct Idps {
+    slapd: Slapd,
+    oidc: OidcProvider,
+}
+
+impl Idps {
+    async fn start(admin: &Api) -> Idps {
+        let redirect_uri = format!("{}/api/v1/auth/oidc/callback", admin.url);
+        let idps = Idps {
+            slapd: Slapd::start(),
+            oidc: OidcProvider::start(
+                json!([{ "client_id": "pa", "redirect_uris": [redirect_uri] }]),
+                json!([{ "username": "alice", "password": "alice-pass", "groups": ["pa-viewers"] }]),
+            ),
+        };
+        let (status, body) = json_request(
+            admin,
+            Method::PUT,
+            "/api/v1/tenants/acme/identity-providers/corp",
+            ldap_config(&idps),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let oidc = json!({
+            "kind": "oidc",
+            "issuer": idps.oidc.issuer,
+            "client_id": "pa",
+            "redirect_uri": redirect_uri,
+            "roles": [{ "group": "pa-viewers", "role": "viewer" }],
+        });
+        let (status, body) =
+            json_request(admin, Method::PUT, "/api/v1/tenants/acme/identity-providers/sso", oidc).await;
+        assert_eq!(status, 200, "{body}");
+        idps
+    }
+
+    /// Starts an OIDC sign-in; its status and the provider URL it sends to.
+    async fn start_oidc(&self, admin: &Api) -> (u16, String) {
+        let response = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(format!("{}/api/v1/auth/oidc/start?tenant=acme&provider=sso", admin.url))
+            .send()
+            .await
+            .unwrap();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        (response.status().as_u16(), location.unwrap_or_default())
+    }
+}
+
+fn ldap_config(idps: &Idps) -> Value {
+    json!({
+        "kind": "ldap",
+        "url": idps.slapd.url,
+        "user_dn": "uid={username},ou=people,dc=example,dc=org",
+        "group_base": "ou=groups,dc=example,dc=org",
+        "roles": [{ "group": "pa-viewers", "role": "viewer" }, { "group": "pa-admins", "role": "viewer" }],
+    })
 }
 
 /// Whether `caller` (a role of `acme`, `platform` or `none`) may call `e` in `tenant`.
@@ -350,6 +348,11 @@ async fn every_endpoint_admits_exactly_the_roles_that_hold_its_permission(backen
         assert_eq!(status, 201, "{key}");
         callers.push((role, key["key"].as_str().unwrap().to_string()));
     }
+    let idps = Idps::start(&admin).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let mut n = 0;
     let mut checked = 0;
     for e in documented_endpoints() {
@@ -359,10 +362,8 @@ async fn every_endpoint_admits_exactly_the_roles_that_hold_its_permission(backen
             }
             for (caller, token) in &callers {
                 n += 1;
-                let (path, body) = request_for(&admin, &e, tenant, n).await;
-                let mut request = admin
-                    .http
-                    .request(e.method.clone(), format!("{}{path}", platform.pa.url));
+                let (path, body) = request_for(&admin, &idps, &e, tenant, n).await;
+                let mut request = no_redirects.request(e.method.clone(), format!("{}{path}", platform.pa.url));
                 if !token.is_empty() {
                     request = request.bearer_auth(token);
                 }
@@ -380,7 +381,8 @@ async fn every_endpoint_admits_exactly_the_roles_that_hold_its_permission(backen
                     "403"
                 };
                 let got = match status {
-                    200..=299 => "2xx",
+                    // 303: a sign-in sent on to the identity provider.
+                    200..=299 | 303 => "2xx",
                     401 => "401",
                     403 => "403",
                     _ => "other",

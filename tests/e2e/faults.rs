@@ -4,30 +4,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{ADMIN, Api, Pa, get, wait_in_flight};
-
-/// A one-page HTTP server on loopback, for outbound-HTTP grants.
-async fn origin() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let _ = stream.read(&mut buf).await;
-                let _ = stream
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\norigin")
-                    .await;
-            });
-        }
-    });
-    port
-}
+use crate::support::{ADMIN, Api, Pa, get, origin, wait_in_flight};
 
 /// An `openssl s_server` with a self-signed certificate on loopback, killed
 /// when the returned guard drops.

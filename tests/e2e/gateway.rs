@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 
-use crate::control::SECRET;
+use crate::backends::SECRET;
 use crate::support::{ADMIN, Api, Pa, postgres_url, unique_name};
 
 async fn get_with(url: &str, token: &str) -> reqwest::Response {

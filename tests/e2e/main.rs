@@ -1,9 +1,13 @@
 //! End-to-end tests: the real `pa` binary serving the guest components built
 //! by `cargo xtask test` (in `PA_GUESTS`, default `target/guests/…`).
 
+mod backends;
+mod billing;
 mod control;
 mod faults;
 mod gateway;
+mod identity;
+mod idp;
 mod mcp;
 mod registry;
 mod support;

@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const ADMIN: &str = "test-admin-token";
 
@@ -188,4 +189,25 @@ pub async fn wait_in_flight(pa_url: &str, tenant: &str, plugin: &str) {
     while !get(&format!("{pa_url}/metrics")).await.1.contains(&gauge) {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+}
+
+/// A one-page HTTP server on loopback, for outbound-HTTP grants.
+pub async fn origin() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\norigin")
+                    .await;
+            });
+        }
+    });
+    port
 }

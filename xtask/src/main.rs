@@ -6,6 +6,7 @@ use std::process::{Command, ExitCode};
 mod apifuzz;
 mod bench;
 mod conformance;
+mod fixtures;
 mod up;
 
 fn main() -> ExitCode {
@@ -122,6 +123,7 @@ fn test() -> Result {
         "-D",
         "warnings",
     ]))?;
+    fixtures::ensure()?;
     run(cargo()
         .args(["test", "--release", "--workspace"])
         .env("PA_GUESTS", guests_dir())

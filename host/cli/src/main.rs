@@ -1,6 +1,8 @@
 //! `pa`: the PowerAutomation host.
 
+mod billing;
 mod plugin;
+mod remote;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,6 +29,8 @@ enum Command {
     Plugin(plugin::PluginArgs),
     /// Check the audit log.
     Audit(AuditArgs),
+    /// A tenant's usage and invoices on a running server.
+    Billing(billing::BillingArgs),
     /// Internal: compile a component read on stdin for engine `p2` or `p3`
     /// (run by `pa serve` in a child process it can kill at the time limit).
     #[command(hide = true)]
@@ -135,6 +139,7 @@ async fn main() {
         Command::Up(args) => up(args).await,
         Command::Plugin(args) => plugin::run(args).await,
         Command::Audit(args) => audit(args).await,
+        Command::Billing(args) => billing::run(args).await,
         Command::CompileWorker { engine } => pa_server::compile_worker(&engine).map_err(anyhow::Error::msg),
     };
     if let Err(e) = result {
@@ -192,7 +197,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         _ => {}
     }
     platform.load_enabled().await?;
-    listen(args.listen, pa_server::app(platform)).await
+    listen(args.listen, pa_server::app(platform.clone())).await?;
+    platform.shut_down().await;
+    Ok(())
 }
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {

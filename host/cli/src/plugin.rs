@@ -5,17 +5,12 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
+use crate::remote::ServerArgs;
+
 #[derive(Args)]
 pub struct PluginArgs {
-    /// The `pa serve` to talk to.
-    #[arg(long, env = "PA_SERVER", default_value = "http://127.0.0.1:8080", global = true)]
-    server: String,
-    /// API key.
-    #[arg(long, env = "PA_TOKEN", hide_env_values = true, global = true)]
-    token: Option<String>,
-    /// Tenant.
-    #[arg(long, env = "PA_TENANT", default_value = "default", global = true)]
-    tenant: String,
+    #[command(flatten)]
+    server: ServerArgs,
     #[command(subcommand)]
     command: PluginCommand,
 }
@@ -72,14 +67,7 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 }
 
 pub async fn run(args: PluginArgs) -> anyhow::Result<()> {
-    let token = args
-        .token
-        .ok_or_else(|| anyhow::anyhow!("set PA_TOKEN (or --token) to an API key"))?;
-    let base = format!(
-        "{}/api/v1/tenants/{}/plugins",
-        args.server.trim_end_matches('/'),
-        args.tenant
-    );
+    let base = args.server.tenant_url("/plugins");
     let client = reqwest::Client::new();
     let request = match args.command {
         PluginCommand::Push { file, name, version } => {
@@ -129,18 +117,7 @@ pub async fn run(args: PluginArgs) -> anyhow::Result<()> {
         }
         PluginCommand::Disable { name } => client.post(format!("{base}/{name}/disable")),
     };
-    let response = request.bearer_auth(token).send().await?;
-    let status = response.status();
-    let text = response.text().await?;
-    let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    if !status.is_success() {
-        let message = body
-            .pointer("/error/message")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| body.to_string());
-        anyhow::bail!("{status}: {message}");
-    }
+    let body = args.server.send(request).await?;
     println!("{}", serde_json::to_string_pretty(&body)?);
     Ok(())
 }

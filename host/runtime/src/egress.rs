@@ -18,6 +18,8 @@ use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode as P2ErrorCode;
 use wasmtime_wasi_http::p3::bindings::http::types::ErrorCode as P3ErrorCode;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use crate::usage::{Counted, Usage};
+
 /// A malformed allowlist entry.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid outbound host `{entry}`: {reason}")]
@@ -166,6 +168,7 @@ static TLS: LazyLock<TlsConnector> = LazyLock::new(|| {
 /// The `wasi:http` hooks of one instance: applies the plugin's allowlist.
 pub(crate) struct Egress {
     pub(crate) allow: Arc<AllowList>,
+    pub(crate) usage: Arc<Usage>,
 }
 
 /// Whether a TLS failure is the origin's certificate being refused.
@@ -209,8 +212,9 @@ impl WasiHttpHooks for Egress {
             > + Send,
     > {
         let allow = self.allow.clone();
+        let usage = self.usage.clone();
         Box::new(async move {
-            let (response, io) = send(allow, request, options).await?;
+            let (response, io) = send(allow, usage, request, options).await?;
             Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
     }
@@ -218,6 +222,7 @@ impl WasiHttpHooks for Egress {
 
 async fn send(
     allow: Arc<AllowList>,
+    usage: Arc<Usage>,
     mut request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
 ) -> Result<
@@ -256,6 +261,7 @@ async fn send(
         .await
         .map_err(|_| HttpError::ConnectionTimeout)?
         .map_err(HttpError::Connect)?;
+    let stream = Counted { inner: stream, usage };
     let stream: Box<dyn Io> = if scheme == Scheme::HTTPS {
         let name = ServerName::try_from(host.clone()).map_err(|_| HttpError::HttpRequestUriInvalid)?;
         let tls = tokio::time::timeout(connect_timeout, TLS.connect(name, stream))

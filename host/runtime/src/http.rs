@@ -23,7 +23,7 @@ use crate::egress::AllowList;
 use crate::engine::EPOCH_TICK;
 use crate::sandbox::Sandbox;
 use crate::state::InstanceState;
-use crate::{InvokeError, Limits};
+use crate::{InvokeError, Limits, Usage};
 
 /// How one plugin version runs for one tenant.
 pub struct FunctionConfig {
@@ -39,6 +39,8 @@ pub struct FunctionConfig {
     pub key_value_stores: Vec<String>,
     /// Variables it can read.
     pub variables: HashMap<String, String>,
+    /// Where its consumption is added up (shared by all its versions).
+    pub usage: Arc<Usage>,
 }
 
 /// An invocable HTTP function. Cheap to clone.
@@ -99,6 +101,7 @@ impl HttpFunction {
             .map_err(|_| InvokeError::Busy {
                 limit: self.0.sandbox.limits.max_concurrency,
             })?;
+        let _call = self.0.sandbox.usage.call();
         let response = match &self.0.mode {
             Mode::P2(pre) => self.handle_p2(pre.clone(), request, permit).await?,
             Mode::P3(handler) => {

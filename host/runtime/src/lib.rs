@@ -16,6 +16,7 @@ mod sandbox;
 mod spin;
 mod state;
 mod tools;
+mod usage;
 mod world;
 
 pub use compile::{Compiler, compile_worker};
@@ -27,6 +28,7 @@ pub use limits::Limits;
 pub use plugin::Plugin;
 pub use spin::{KeyValueBackend, KvScope};
 pub use tools::{AskError, ToolPeer, ToolServer, types as tool_types};
+pub use usage::{Usage, UsageSample};
 pub use wasmtime_wasi_http::{Error as HttpBodyError, WasiBody};
 pub use world::World;
 

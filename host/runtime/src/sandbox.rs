@@ -12,7 +12,7 @@ use crate::egress::AllowList;
 use crate::http::FunctionConfig;
 use crate::spin::SpinCtx;
 use crate::state::InstanceState;
-use crate::{InvokeError, Limits, Runtime};
+use crate::{InvokeError, Limits, Runtime, Usage};
 
 /// What every instance of the function gets, and its running totals.
 pub(crate) struct Sandbox {
@@ -21,6 +21,7 @@ pub(crate) struct Sandbox {
     spin: SpinCtx,
     pub(crate) fuel_consumed: AtomicU64,
     pub(crate) peak_memory: AtomicU64,
+    pub(crate) usage: Arc<Usage>,
 }
 
 impl Sandbox {
@@ -36,13 +37,19 @@ impl Sandbox {
                 variables: Arc::new(config.variables),
             },
             limits: config.limits,
+            usage: config.usage,
             fuel_consumed: AtomicU64::new(0),
             peak_memory: AtomicU64::new(0),
         }
     }
 
     pub(crate) fn store(&self, engine: &wasmtime::Engine) -> Store<InstanceState> {
-        let state = InstanceState::new(self.allow.clone(), self.limits.memory_mib, self.spin.clone());
+        let state = InstanceState::new(
+            self.allow.clone(),
+            self.usage.clone(),
+            self.limits.memory_mib,
+            self.spin.clone(),
+        );
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
         // At every epoch tick a running guest yields to the executor (so a busy
@@ -78,9 +85,10 @@ impl Sandbox {
     /// Adds what a finished store consumed to the totals.
     pub(crate) fn record(&self, store: &Store<InstanceState>) {
         let fuel = u64::MAX - store.get_fuel().unwrap_or(u64::MAX);
+        let peak = store.data().limiter.peak_bytes as u64;
         self.fuel_consumed.fetch_add(fuel, Ordering::Relaxed);
-        self.peak_memory
-            .fetch_max(store.data().limiter.peak_bytes as u64, Ordering::Relaxed);
+        self.peak_memory.fetch_max(peak, Ordering::Relaxed);
+        self.usage.add_instance(fuel, peak);
     }
 
     /// Turns a guest failure into the error the caller sees.

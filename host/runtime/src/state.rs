@@ -12,6 +12,7 @@ use crate::egress::{AllowList, Egress};
 use crate::limits::MemoryLimiter;
 use crate::spin::{SpinCtx, SpinView};
 use crate::tools::ToolPeer;
+use crate::usage::Usage;
 
 /// The `T` of every `Store<T>` the runtime creates.
 pub(crate) struct InstanceState {
@@ -32,7 +33,7 @@ pub(crate) struct InstanceState {
 impl InstanceState {
     /// A sandbox with no files, environment, sockets or inherited stdio; only
     /// the granted outbound hosts, stores and variables.
-    pub(crate) fn new(allow: Arc<AllowList>, memory_mib: u64, spin: SpinCtx) -> Self {
+    pub(crate) fn new(allow: Arc<AllowList>, usage: Arc<Usage>, memory_mib: u64, spin: SpinCtx) -> Self {
         InstanceState {
             wasi: WasiCtx::builder()
                 .allow_tcp(false)
@@ -41,7 +42,7 @@ impl InstanceState {
                 .build(),
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),
-            egress: Egress { allow },
+            egress: Egress { allow, usage },
             limiter: MemoryLimiter::new(memory_mib),
             spin,
             peer: None,

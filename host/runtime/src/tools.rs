@@ -150,6 +150,7 @@ impl ToolServer {
     /// dropped.
     async fn run<R>(
         &self,
+        metered: bool,
         peer: Option<Arc<dyn ToolPeer>>,
         call: impl AsyncFnOnce(&mut Store<InstanceState>, &Instantiated) -> wasmtime::Result<R>,
     ) -> Result<R, InvokeError> {
@@ -162,6 +163,7 @@ impl ToolServer {
             .map_err(|_| InvokeError::Busy {
                 limit: sandbox.limits.max_concurrency,
             })?;
+        let _call = metered.then(|| sandbox.usage.call());
         let timeout = sandbox.timeout();
         let deadline = Instant::now() + timeout;
         let idle = self.0.idle.lock().unwrap().pop();
@@ -213,6 +215,7 @@ impl ToolServer {
     /// with plain exports.
     async fn run_world<R>(
         &self,
+        metered: bool,
         peer: Option<Arc<dyn ToolPeer>>,
         call: impl AsyncFnOnce(&Guest, &mut Store<InstanceState>) -> wasmtime::Result<R>,
     ) -> Option<Result<R, InvokeError>> {
@@ -220,7 +223,7 @@ impl ToolServer {
             return None;
         }
         Some(
-            self.run(peer, async |store, instance| match instance {
+            self.run(metered, peer, async |store, instance| match instance {
                 Instantiated::World(tools) => call(tools.powerautomation_plugin_tools(), store).await,
                 Instantiated::Exports(_) => unreachable!("the kind is World"),
             })
@@ -232,7 +235,7 @@ impl ToolServer {
     pub async fn list_tools(&self) -> Result<Vec<types::Tool>, InvokeError> {
         match &self.0.kind {
             Kind::World(_) => self
-                .run_world(None, async |g, s| g.call_list_tools(s).await)
+                .run_world(false, None, async |g, s| g.call_list_tools(s).await)
                 .await
                 .expect("world"),
             Kind::Exports(_, funcs) => Ok(funcs.iter().map(|f| f.tool.clone()).collect()),
@@ -249,9 +252,11 @@ impl ToolServer {
         if let Kind::Exports(_, funcs) = &self.0.kind {
             return self.call_export(funcs, name, arguments, peer).await;
         }
-        self.run_world(Some(peer), async |g, s| g.call_call_tool(s, name, arguments).await)
-            .await
-            .expect("world")
+        self.run_world(true, Some(peer), async |g, s| {
+            g.call_call_tool(s, name, arguments).await
+        })
+        .await
+        .expect("world")
     }
 
     async fn call_export(
@@ -277,7 +282,7 @@ impl ToolServer {
             Err(message) => return Ok(Err(types::ServerError::InvalidParams(message))),
         };
         let mut results = func.result_slots();
-        self.run(Some(peer), async |store, instance| {
+        self.run(true, Some(peer), async |store, instance| {
             let Instantiated::Exports(instance) = instance else {
                 unreachable!("the kind is Exports")
             };
@@ -292,14 +297,14 @@ impl ToolServer {
 
     /// The resources the server offers.
     pub async fn list_resources(&self) -> Result<Vec<types::ResourceInfo>, InvokeError> {
-        self.run_world(None, async |g, s| g.call_list_resources(s).await)
+        self.run_world(false, None, async |g, s| g.call_list_resources(s).await)
             .await
             .unwrap_or(Ok(Vec::new()))
     }
 
     /// The resource templates the server offers.
     pub async fn list_resource_templates(&self) -> Result<Vec<types::ResourceTemplate>, InvokeError> {
-        self.run_world(None, async |g, s| g.call_list_resource_templates(s).await)
+        self.run_world(false, None, async |g, s| g.call_list_resource_templates(s).await)
             .await
             .unwrap_or(Ok(Vec::new()))
     }
@@ -309,14 +314,14 @@ impl ToolServer {
         &self,
         uri: &str,
     ) -> Result<Result<Vec<types::ResourceContents>, types::ServerError>, InvokeError> {
-        self.run_world(None, async |g, s| g.call_read_resource(s, uri).await)
+        self.run_world(true, None, async |g, s| g.call_read_resource(s, uri).await)
             .await
             .unwrap_or_else(|| Ok(Err(types::ServerError::NotFound(format!("no resource `{uri}`")))))
     }
 
     /// The prompts the server offers.
     pub async fn list_prompts(&self) -> Result<Vec<types::PromptInfo>, InvokeError> {
-        self.run_world(None, async |g, s| g.call_list_prompts(s).await)
+        self.run_world(false, None, async |g, s| g.call_list_prompts(s).await)
             .await
             .unwrap_or(Ok(Vec::new()))
     }
@@ -328,9 +333,11 @@ impl ToolServer {
         arguments: &[(String, String)],
         peer: Arc<dyn ToolPeer>,
     ) -> Result<Result<types::PromptResult, types::ServerError>, InvokeError> {
-        self.run_world(Some(peer), async |g, s| g.call_get_prompt(s, name, arguments).await)
-            .await
-            .unwrap_or_else(|| Ok(Err(types::ServerError::NotFound(format!("no prompt `{name}`")))))
+        self.run_world(true, Some(peer), async |g, s| {
+            g.call_get_prompt(s, name, arguments).await
+        })
+        .await
+        .unwrap_or_else(|| Ok(Err(types::ServerError::NotFound(format!("no prompt `{name}`")))))
     }
 
     /// Completes an argument of a prompt or resource template.
@@ -340,9 +347,11 @@ impl ToolServer {
         argument: &str,
         value: &str,
     ) -> Result<Result<Vec<String>, types::ServerError>, InvokeError> {
-        self.run_world(None, async |g, s| g.call_complete(s, target, argument, value).await)
-            .await
-            .unwrap_or(Ok(Ok(Vec::new())))
+        self.run_world(false, None, async |g, s| {
+            g.call_complete(s, target, argument, value).await
+        })
+        .await
+        .unwrap_or(Ok(Ok(Vec::new())))
     }
 }
 

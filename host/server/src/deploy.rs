@@ -245,6 +245,7 @@ impl Deployments {
             allowed_outbound_hosts: allow,
             key_value_stores: grants.key_value_stores.clone(),
             variables: grants.variables.clone().into_iter().collect(),
+            usage: platform.metering.usage(tenant, plugin),
         };
         let plugin_handle = Plugin::new(&platform.runtime, &prepared, config);
         let catalog = match &plugin_handle {

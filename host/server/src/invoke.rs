@@ -117,6 +117,12 @@ async fn run(platform: &Platform, tenant: &str, plugin: &str, request: Request) 
         })?;
         auth::require(platform, &caller, tenant, Permission::FunctionInvoke).await?;
     }
+    let Plugin::Http(function) = &live.plugin else {
+        return Err(ApiError::not_found(format!(
+            "plugin `{plugin}` is an MCP tool server, not an HTTP function; use /t/{tenant}/mcp"
+        )));
+    };
+    platform.metering.admit(tenant).await?;
     let _tenant_permit = platform
         .deployments
         .tenant_permits(tenant)
@@ -146,10 +152,5 @@ async fn run(platform: &Platform, tenant: &str, plugin: &str, request: Request) 
     };
     let guest = guest_request(request, &matched);
     let _in_flight = platform.metrics.in_flight(tenant, plugin);
-    let Plugin::Http(function) = &live.plugin else {
-        return Err(ApiError::not_found(format!(
-            "plugin `{plugin}` is an MCP tool server, not an HTTP function; use /t/{tenant}/mcp"
-        )));
-    };
     call(function, guest).await
 }

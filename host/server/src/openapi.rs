@@ -21,6 +21,8 @@ use crate::routes::{Endpoint, endpoints};
 
 /// Lowercase names: tenants, plugins, roles.
 const NAME_PATTERN: &str = "^[a-z][a-z0-9-]{0,62}$";
+/// Months.
+const PERIOD_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
 /// Usernames.
 const USERNAME_PATTERN: &str = "^[a-z0-9._@-]{1,64}$";
 /// Semantic versions.
@@ -44,7 +46,8 @@ fn integer(min: i64, max: i64) -> RefOr<Schema> {
 
 fn path_parameter(name: &str) -> utoipa::openapi::path::Parameter {
     let pattern = match name {
-        "tenant" | "name" | "role" | "team" => Some(NAME_PATTERN),
+        "tenant" | "name" | "role" | "team" | "plan" | "provider" => Some(NAME_PATTERN),
+        "period" => Some(PERIOD_PATTERN),
         "username" => Some(USERNAME_PATTERN),
         "version" => Some(VERSION_PATTERN),
         _ => None,
@@ -66,6 +69,12 @@ fn query_parameter(name: &str, schema: RefOr<Schema>) -> utoipa::openapi::path::
         .build()
 }
 
+fn required_query(name: &str, schema: RefOr<Schema>) -> utoipa::openapi::path::Parameter {
+    let mut parameter = query_parameter(name, schema);
+    parameter.required = Required::True;
+    parameter
+}
+
 /// The JSON body an endpoint takes, by its audit action.
 fn json_body(action: &str) -> Option<RefOr<Schema>> {
     Some(match action {
@@ -79,6 +88,10 @@ fn json_body(action: &str) -> Option<RefOr<Schema>> {
         "role.put" => role_body(),
         "team.put" => api::teams::TeamRequest::schema(),
         "mcp.configure" => api::McpSettings::schema(),
+        "plan.put" => api::billing::PlanRequest::schema(),
+        "auth.ldap" => api::providers::LdapLogin::schema(),
+        "idp.put" => crate::idp::ProviderConfig::schema(),
+        "tenant.plan" => api::billing::TenantPlanRequest::schema(),
         _ => return None,
     })
 }
@@ -99,6 +112,20 @@ fn query_parameters(action: &str) -> Vec<utoipa::openapi::path::Parameter> {
             params.push(query_parameter("format", format));
             params
         }
+        "usage.read" => vec![query_parameter("period", string(Some(PERIOD_PATTERN)))],
+        "auth.providers" => vec![required_query("tenant", string(Some(NAME_PATTERN)))],
+        "auth.oidc.start" => vec![
+            required_query("tenant", string(Some(NAME_PATTERN))),
+            required_query("provider", string(Some(NAME_PATTERN))),
+            query_parameter(
+                "return_to",
+                string(Some(r"^/([^/\\#\x00-\x1f\x7f-\x9f][^\\#\x00-\x1f\x7f-\x9f]*)?$")),
+            ),
+        ],
+        "auth.oidc.callback" => ["state", "code", "error", "error_description"]
+            .into_iter()
+            .map(|name| query_parameter(name, string(Some(r"^[^\x00]*$"))))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -119,6 +146,8 @@ fn success_statuses(e: &Endpoint) -> &'static [&'static str] {
     match e.guard.action {
         "user.create" | "key.create" => &["201"],
         "tenant.create" | "member.set" | "plugin.upload" => &["200", "201"],
+        "auth.oidc.start" => &["303"],
+        "auth.oidc.callback" => &["200", "303"],
         _ => &["200"],
     }
 }
@@ -187,6 +216,11 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
         op = op.request_body(Some(body));
     }
     for status in success_statuses(e) {
+        if *status == "303" {
+            let redirect = ResponseBuilder::new().description("see the `Location` header");
+            op = op.response(*status, redirect.build());
+            continue;
+        }
         let mut ok = ResponseBuilder::new().description("done");
         for media in success_media(e) {
             let schema: RefOr<Schema> = if *media == "application/json" {
@@ -200,7 +234,10 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
     }
     if e.guard.action == "plugin.upload" {
         op = op
-            .response("413", error_response("the component is larger than the upload limit"))
+            .response(
+                "413",
+                error_response("the component is larger than the upload limit or the storage quota"),
+            )
             .response(
                 "422",
                 error_response("the component's world or imports are not supported"),

@@ -22,6 +22,7 @@ use utoipa_scalar::{Scalar, Servable};
 use crate::auth::Secrets;
 use crate::deploy::Deployments;
 use crate::invoke;
+use crate::metering::Metering;
 use crate::metrics::Metrics;
 use crate::ratelimit::{Limiter, RateLimits};
 
@@ -93,6 +94,7 @@ pub struct Inner {
     pub runtime: Arc<Runtime>,
     pub deployments: Deployments,
     pub metrics: Metrics,
+    pub metering: Arc<Metering>,
     pub mcp: crate::mcp::Sessions,
     pub secrets: Secrets,
     pub limiter: Arc<Limiter>,
@@ -125,6 +127,8 @@ impl Platform {
         )
         .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly runtime: {e:#}"))?;
         let metrics = Metrics::new();
+        let metering = Arc::new(Metering::new(store.clone()));
+        metering.spawn_flusher();
         let limiter = Limiter::new(config.rate_limits, config.redis_url.as_deref(), &config.redis_prefix).await?;
         Ok(Platform(Arc::new(Inner {
             store,
@@ -132,6 +136,7 @@ impl Platform {
             runtime: Arc::new(runtime),
             deployments: Deployments::new(config.tenant_concurrency),
             metrics,
+            metering,
             mcp: crate::mcp::Sessions::new(secrets.mcp_state.clone()),
             secrets,
             limiter: Arc::new(limiter),
@@ -157,6 +162,11 @@ impl Platform {
     /// Whether a platform admin key exists already.
     pub async fn has_admin(&self) -> anyhow::Result<bool> {
         Ok(self.store.has_admin_key().await?)
+    }
+
+    /// Finishes what must outlive the last request: records the usage not yet written.
+    pub async fn shut_down(&self) {
+        self.metering.flush().await;
     }
 
     /// Loads every enabled plugin; the platform reports ready afterwards.

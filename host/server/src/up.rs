@@ -51,6 +51,7 @@ pub async fn router(manifest_path: &Path, data_dir: &Path) -> anyhow::Result<Rou
             allowed_outbound_hosts: AllowList::parse(&spec.allowed_outbound_hosts)?,
             key_value_stores: spec.key_value_stores.clone(),
             variables: spec.variables.clone(),
+            usage: Default::default(),
         };
         let Plugin::Http(function) = Plugin::new(&runtime, &prepared, config) else {
             anyhow::bail!("component `{id}` is an MCP tool server; `pa up` serves HTTP components");

@@ -4,8 +4,10 @@
 #![deny(missing_docs)]
 
 mod audit;
+mod billing;
 mod blobs;
 mod db;
+mod idp;
 mod keys;
 mod kv;
 mod plugins;
@@ -15,8 +17,10 @@ mod tenants;
 mod users;
 
 pub use audit::{AuditQuery, AuditRecord, ChainReport, NewAudit};
+pub use billing::{Plan, PluginUsage};
 pub use blobs::Blobs;
 pub use db::{format_time, now};
+pub use idp::{IdentityProvider, OidcLogin};
 pub use keys::{KeyInfo, NewKey};
 pub use plugins::{Deployment, PluginVersion, PutOutcome};
 pub use sessions::Refresh;

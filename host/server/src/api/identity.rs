@@ -44,7 +44,7 @@ fn check_password(password: &str) -> Result<(), ApiError> {
 }
 
 /// Access and refresh tokens for a user, the refresh token in `family`.
-async fn token_pair(platform: &Platform, user: &User, family: &str) -> Result<Value, ApiError> {
+pub async fn token_pair(platform: &Platform, user: &User, family: &str) -> Result<Value, ApiError> {
     let refresh = tokens::random_token("par_");
     let expires = tokens::rfc3339_in(tokens::REFRESH_TTL);
     platform
@@ -60,7 +60,7 @@ async fn token_pair(platform: &Platform, user: &User, family: &str) -> Result<Va
     }))
 }
 
-fn with_actor(mut response: Response, actor: String) -> Response {
+pub fn with_actor(mut response: Response, actor: String) -> Response {
     response.extensions_mut().insert(AuditActor(actor));
     response
 }

@@ -2,8 +2,10 @@
 //! tenants and plugins here, identity, keys and audit in submodules.
 
 pub mod audit;
+pub mod billing;
 pub mod identity;
 pub mod keys;
+pub mod providers;
 pub mod teams;
 
 use std::collections::BTreeMap;
@@ -136,6 +138,7 @@ pub async fn upload(
         }
         .into());
     }
+    platform.metering.check_storage(&tenant, bytes.len() as u64).await?;
     let runtime = platform.runtime.clone();
     let component = bytes.clone();
     let prepared = tokio::task::spawn_blocking(move || runtime.prepare(&component))

@@ -27,11 +27,13 @@ pub enum Permission {
     UserManage,
     /// Read and export the audit log.
     AuditRead,
+    /// Read usage, quotas and invoices.
+    BillingRead,
 }
 
 impl Permission {
     /// Every permission, in the order of the docs.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::TenantRead,
         Permission::TenantManage,
         Permission::PluginRead,
@@ -43,6 +45,7 @@ impl Permission {
         Permission::UserRead,
         Permission::UserManage,
         Permission::AuditRead,
+        Permission::BillingRead,
     ];
 
     /// The name used in roles, docs and audit entries.
@@ -59,6 +62,7 @@ impl Permission {
             Permission::UserRead => "user.read",
             Permission::UserManage => "user.manage",
             Permission::AuditRead => "audit.read",
+            Permission::BillingRead => "billing.read",
         }
     }
 
@@ -99,6 +103,7 @@ pub fn built_in_role(role: &str) -> Option<Vec<Permission>> {
             McpCall,
             UserRead,
             AuditRead,
+            BillingRead,
         ],
         "viewer" => vec![TenantRead, PluginRead],
         _ => return None,

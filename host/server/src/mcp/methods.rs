@@ -21,6 +21,8 @@ const PAGE: usize = 100;
 const MAX_COMPLETIONS: usize = 100;
 /// A tool server at its concurrency limit (JSON-RPC server-error range).
 const SERVER_BUSY: i64 = -32000;
+/// The tenant's plan allows no more invocations this month.
+const QUOTA_EXCEEDED: i64 = -32029;
 
 /// One request's view of the tenant and the client.
 pub struct Call {
@@ -75,6 +77,18 @@ pub fn input_required() -> Value {
 }
 
 impl Call {
+    /// Admits one invocation against the tenant's quota.
+    async fn admit(&self) -> Result<(), RpcError> {
+        self.platform.metering.admit(&self.tenant).await.map_err(|e| {
+            let code = if e.code == "quota_exceeded" {
+                QUOTA_EXCEEDED
+            } else {
+                INTERNAL_ERROR
+            };
+            RpcError::new(code, e.message).with_data(json!({ "retryAfter": e.retry_after }))
+        })
+    }
+
     /// Answers `method`; `None` when the method is not one of these.
     pub async fn dispatch(&self, method: &str, params: &Value) -> Option<Result<Value, RpcError>> {
         Some(match method {
@@ -139,6 +153,7 @@ impl Call {
                 &live.catalog.as_ref().expect("tool servers have a catalog").server
             }
         };
+        self.admit().await?;
         let _permit = self.tenant_permits.clone().try_acquire_owned().map_err(|_| {
             RpcError::new(
                 SERVER_BUSY,
@@ -205,6 +220,7 @@ impl Call {
             .catalog
             .prompt(name)
             .ok_or_else(|| RpcError::invalid_params(format!("Unknown prompt: {name}")))?;
+        self.admit().await?;
         let peer: Arc<dyn pa_runtime::ToolPeer> = self.peer.clone();
         let outcome = match server.get_prompt(local, &arguments, peer).await {
             Err(InvokeError::Suspended) => return Ok(input_required()),
@@ -221,6 +237,7 @@ impl Call {
         let uri = string_param(params, "uri")?;
         let not_found = || RpcError::invalid_params("Resource not found").with_data(json!({ "uri": uri }));
         let server = self.catalog.resource(uri).ok_or_else(not_found)?;
+        self.admit().await?;
         match server.read_resource(uri).await.map_err(invoke_error)? {
             Ok(contents) if !contents.is_empty() => {
                 let contents: Vec<Value> = contents.iter().map(convert::resource_contents).collect();

@@ -1,8 +1,9 @@
 //! What the store must do, whatever the backend.
 
-use pa_runtime::{KeyValueBackend, KvScope};
+use pa_runtime::{KeyValueBackend, KvScope, UsageSample};
 use pa_store::{
-    AuditQuery, CustomRole, Deployment, NewAudit, NewKey, PluginVersion, PutOutcome, Refresh, StoreError, Team, User,
+    AuditQuery, CustomRole, Deployment, NewAudit, NewKey, Plan, PluginVersion, PutOutcome, Refresh, StoreError, Team,
+    User,
 };
 
 use crate::backends::TestDb;
@@ -22,6 +23,8 @@ crate::on_both_backends!(
     audit_chain_detects_a_cut_tail,
     audit_appends_are_serialised,
     teams_nest_and_pass_their_roles_down,
+    usage_adds_up_per_plugin_and_month,
+    tenants_move_between_plans,
 );
 
 async fn teams_nest_and_pass_their_roles_down(s: TestDb) {
@@ -393,4 +396,95 @@ async fn key_value_is_scoped_per_tenant_and_plugin(s: TestDb) {
     assert_eq!(s.keys(&a).await.unwrap(), vec!["k".to_string()]);
     s.delete(&a, "k").await.unwrap();
     assert!(!s.exists(&a, "k").await.unwrap());
+}
+
+async fn usage_adds_up_per_plugin_and_month(s: TestDb) {
+    s.ensure_tenant("acme").await.unwrap();
+    let sample = |invocations, peak_memory| UsageSample {
+        invocations,
+        wall_micros: 1_500,
+        fuel: 10,
+        peak_memory,
+        egress_bytes: 7,
+    };
+    s.add_usage("acme", "hello", "2026-11", &sample(2, 4096)).await.unwrap();
+    s.add_usage("acme", "hello", "2026-11", &sample(3, 1024)).await.unwrap();
+    s.add_usage("acme", "tools", "2026-11", &sample(1, 0)).await.unwrap();
+    s.add_usage("acme", "hello", "2026-12", &sample(9, 0)).await.unwrap();
+    s.add_usage("globex", "hello", "2026-11", &sample(100, 0))
+        .await
+        .unwrap();
+    let usage = s.usage("acme", "2026-11").await.unwrap();
+    assert_eq!(usage.len(), 2);
+    assert_eq!(
+        (usage[0].plugin.as_str(), usage[0].invocations, usage[0].wall_micros),
+        ("hello", 5, 3_000)
+    );
+    assert_eq!(
+        (usage[0].fuel, usage[0].peak_memory_bytes, usage[0].egress_bytes),
+        (20, 4096, 14)
+    );
+    assert_eq!(s.invocations("acme", "2026-11").await.unwrap(), 6);
+    assert_eq!(s.invocations("acme", "2027-01").await.unwrap(), 0);
+
+    s.put_version("acme", &version("1.0.0", "aa")).await.unwrap();
+    let scope = KvScope {
+        tenant: "acme".into(),
+        plugin: "hello".into(),
+        store: "default".into(),
+    };
+    s.set(&scope, "ké", b"12345").await.unwrap();
+    s.set(
+        &KvScope {
+            plugin: "kv".into(),
+            ..scope.clone()
+        },
+        "k",
+        b"1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.storage("acme").await.unwrap(),
+        [("hello".to_string(), 3 + 3 + 5), ("kv".to_string(), 2)],
+        "component bytes plus key (UTF-8 bytes) and value bytes"
+    );
+    assert!(s.storage("globex").await.unwrap().is_empty());
+}
+
+async fn tenants_move_between_plans(s: TestDb) {
+    s.ensure_tenant("acme").await.unwrap();
+    let default = s.tenant_plan("acme").await.unwrap().unwrap();
+    assert_eq!((default.name.as_str(), default.invocations_quota), ("default", None));
+    let pro = Plan {
+        name: "pro".into(),
+        currency: "EUR".into(),
+        monthly_price_cents: 4_900,
+        invocations_quota: Some(1_000_000),
+        storage_quota_bytes: Some(1 << 30),
+        price_per_million_invocations_cents: 20,
+        price_per_compute_hour_cents: 5,
+        price_per_gib_egress_cents: 9,
+    };
+    s.put_plan(&pro).await.unwrap();
+    s.set_tenant_plan("acme", "pro").await.unwrap();
+    assert_eq!(s.tenant_plan("acme").await.unwrap(), Some(pro.clone()));
+    s.put_plan(&Plan {
+        monthly_price_cents: 5_900,
+        ..pro.clone()
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.tenant_plan("acme").await.unwrap().unwrap().monthly_price_cents, 5_900);
+    assert!(matches!(
+        s.set_tenant_plan("acme", "nope").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.set_tenant_plan("nobody", "pro").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(s.tenant_plan("nobody").await.unwrap(), None);
+    let names: Vec<_> = s.plans().await.unwrap().into_iter().map(|p| p.name).collect();
+    assert_eq!(names, ["default", "pro"]);
 }

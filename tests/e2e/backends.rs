@@ -1,0 +1,111 @@
+//! The platform on either store backend, and stories declared for both.
+
+use std::process::Command;
+
+use crate::support::{ADMIN, Api, Pa, pa_bin, postgres_url, unique_name};
+
+/// The platform secret of every backend story's platform.
+pub const SECRET: &str = "an e2e platform secret of at least 32 characters";
+
+/// Where a story keeps its data.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A platform on `backend`, with its data folder and database URL.
+pub struct Platform {
+    pub pa: Pa,
+    pub dir: tempfile::TempDir,
+    database_url: Option<String>,
+    schema: Option<String>,
+}
+
+impl Platform {
+    pub fn start(backend: Backend) -> Platform {
+        let dir = tempfile::tempdir().unwrap();
+        let (database_url, schema) = match backend {
+            Backend::Sqlite => (None, None),
+            Backend::Postgres => {
+                let schema = unique_name("pa_e2e");
+                (Some(format!("{}?schema={schema}", postgres_url())), Some(schema))
+            }
+        };
+        let mut args = vec!["serve", "--data-dir", dir.path().to_str().unwrap()];
+        if let Some(url) = &database_url {
+            args.extend(["--database-url", url]);
+        }
+        let pa = Pa::start(&args, &[("PA_ADMIN_TOKEN", ADMIN), ("PA_SECRET_KEY", SECRET)]);
+        Platform {
+            pa,
+            dir,
+            database_url,
+            schema,
+        }
+    }
+
+    pub fn api(&self, token: &str) -> Api {
+        Api::new(&self.pa, token)
+    }
+
+    /// `pa audit verify` against this platform's data.
+    pub fn verify(&self, tenant: Option<&str>) -> (bool, String) {
+        let mut cmd = Command::new(pa_bin());
+        cmd.args(["audit", "verify", "--data-dir", self.dir.path().to_str().unwrap()])
+            .env("PA_SECRET_KEY", SECRET);
+        if let Some(url) = &self.database_url {
+            cmd.args(["--database-url", url]);
+        }
+        if let Some(t) = tenant {
+            cmd.args(["--tenant", t]);
+        }
+        let out = cmd.output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    /// Runs `sql` on the database behind the platform's back, as an attacker would.
+    pub async fn tamper(&self, sql: &str) {
+        use sqlx::Connection;
+        match &self.schema {
+            Some(schema) => {
+                let mut conn = sqlx::PgConnection::connect(&postgres_url()).await.unwrap();
+                sqlx::query(&format!("SET search_path TO {schema}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+            }
+            None => {
+                let url = format!("sqlite://{}", self.dir.path().join("pa.db").display());
+                let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+            }
+        }
+    }
+}
+
+/// Declares one test per backend for a story `async fn(Backend)`.
+macro_rules! on_both_backends_ {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $story() {
+                super::$story(super::Backend::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $story() {
+                super::$story(super::Backend::Postgres).await
+            })*
+        }
+    };
+}
+
+pub(crate) use on_both_backends_ as on_both_backends;
