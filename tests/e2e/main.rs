@@ -6,6 +6,7 @@ mod billing;
 mod control;
 mod faults;
 mod gateway;
+mod graphql;
 mod identity;
 mod idp;
 mod mcp;

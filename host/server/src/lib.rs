@@ -8,6 +8,7 @@ mod api;
 mod auth;
 mod deploy;
 mod error;
+mod graphql;
 mod health;
 mod idp;
 mod invoke;

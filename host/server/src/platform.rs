@@ -98,6 +98,7 @@ pub struct Inner {
     pub mcp: crate::mcp::Sessions,
     pub secrets: Secrets,
     pub limiter: Arc<Limiter>,
+    pub graphql: crate::graphql::ApiSchema,
     cors: CorsLayer,
     pub max_upload_bytes: usize,
     ready: AtomicBool,
@@ -140,6 +141,7 @@ impl Platform {
             mcp: crate::mcp::Sessions::new(secrets.mcp_state.clone()),
             secrets,
             limiter: Arc::new(limiter),
+            graphql: crate::graphql::schema(),
             cors: cors_layer(&config.cors_origins)?,
             max_upload_bytes: config.max_upload_bytes,
             ready: AtomicBool::new(false),
@@ -225,6 +227,7 @@ pub fn app(platform: Platform) -> Router {
             "/.well-known/oauth-protected-resource/t/{tenant}/mcp",
             get(crate::mcp::resource_metadata),
         )
+        .route("/api/graphql", post(crate::graphql::handle))
         .route("/t/{tenant}/fn/{plugin}", any(invoke::function))
         .route("/t/{tenant}/fn/{plugin}/", any(invoke::function))
         .route("/t/{tenant}/fn/{plugin}/{*rest}", any(invoke::function))
