@@ -9,13 +9,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::backends::{Backend, Platform, on_both_backends};
-use crate::support::{ADMIN, Api, get, guest_bytes, origin, pa_bin};
+use crate::support::{ADMIN, get, guest_bytes, origin, pa_bin};
 
 on_both_backends!(usage_is_metered_quotas_hold_and_invoices_add_up,);
-
-async fn send_json(api: &Api, method: Method, path: &str, body: Value) -> (u16, Value) {
-    api.send(method, path, Some(body.to_string().into_bytes())).await
-}
 
 /// `pa billing <args>` against `platform` as the platform admin.
 fn cli(platform: &Platform, args: &[&str]) -> (bool, String) {
@@ -39,34 +35,26 @@ async fn usage_is_metered_quotas_hold_and_invoices_add_up(backend: Backend) {
     let admin = platform.api(ADMIN);
     admin.create_tenant("acme").await;
     admin.create_tenant("globex").await;
-    let (status, plan) = send_json(
-        &admin,
-        Method::PUT,
-        "/api/v1/plans/tiny",
-        json!({
-            "currency": "EUR",
-            "monthly_price_cents": 1_000,
-            "invocations_quota": 3,
-            "price_per_million_invocations_cents": 2_000_000,
-        }),
-    )
-    .await;
+    let (status, plan) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/plans/tiny",
+            json!({
+                "currency": "EUR",
+                "monthly_price_cents": 1_000,
+                "invocations_quota": 3,
+                "price_per_million_invocations_cents": 2_000_000,
+            }),
+        )
+        .await;
     assert_eq!(status, 200, "{plan}");
-    let (status, body) = send_json(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/plan",
-        json!({ "plan": "tiny" }),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(Method::PUT, "/api/v1/tenants/acme/plan", json!({ "plan": "tiny" }))
+        .await;
     assert_eq!(status, 200, "{body}");
-    let (status, _) = send_json(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/plan",
-        json!({ "plan": "nope" }),
-    )
-    .await;
+    let (status, _) = admin
+        .send_json(Method::PUT, "/api/v1/tenants/acme/plan", json!({ "plan": "nope" }))
+        .await;
     assert_eq!(status, 404);
 
     let port = origin().await;
@@ -168,13 +156,13 @@ async fn usage_is_metered_quotas_hold_and_invoices_add_up(backend: Backend) {
     assert!(!ok && text.contains("invalid period"), "{text}");
 
     // Storage: a quota just above what acme keeps refuses a larger upload, and nothing of it remains.
-    let (status, body) = send_json(
-        &admin,
-        Method::PUT,
-        "/api/v1/plans/tiny",
-        json!({ "currency": "EUR", "monthly_price_cents": 1_000, "storage_quota_bytes": component + 10 }),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/plans/tiny",
+            json!({ "currency": "EUR", "monthly_price_cents": 1_000, "storage_quota_bytes": component + 10 }),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = admin
         .upload("acme", "hello", "1.0.0", guest_bytes("hello_p2.wasm"))
@@ -190,13 +178,9 @@ async fn usage_is_metered_quotas_hold_and_invoices_add_up(backend: Backend) {
 
     // Usage is read with billing.read: operators yes, viewers no.
     for (role, expected) in [("operator", 200), ("viewer", 403)] {
-        let (_, key) = send_json(
-            &admin,
-            Method::POST,
-            "/api/v1/tenants/acme/api-keys",
-            json!({ "role": role }),
-        )
-        .await;
+        let (_, key) = admin
+            .send_json(Method::POST, "/api/v1/tenants/acme/api-keys", json!({ "role": role }))
+            .await;
         let api = platform.api(key["key"].as_str().unwrap());
         assert_eq!(
             api.send(Method::GET, "/api/v1/tenants/acme/usage", None).await.0,

@@ -66,10 +66,6 @@ fn documented_roles() -> HashMap<&'static str, Vec<String>> {
     held
 }
 
-async fn json_request(api: &Api, method: Method, path: &str, body: Value) -> (u16, Value) {
-    api.send(method, path, Some(body.to_string().into_bytes())).await
-}
-
 /// A concrete request for a documented endpoint in `tenant`, after setting up
 /// what it acts on (as the platform admin, so every caller finds the same state).
 async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u32) -> (String, Option<Vec<u8>>) {
@@ -77,13 +73,13 @@ async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u3
     let t = format!("/api/v1/tenants/{tenant}");
     let body = |v: Value| Some(v.to_string().into_bytes());
     let login = || async {
-        let (status, pair) = json_request(
-            admin,
-            Method::POST,
-            "/api/v1/auth/login",
-            json!({"username": "ada", "password": "correct-horse"}),
-        )
-        .await;
+        let (status, pair) = admin
+            .send_json(
+                Method::POST,
+                "/api/v1/auth/login",
+                json!({"username": "ada", "password": "correct-horse"}),
+            )
+            .await;
         assert_eq!(status, 200, "{pair}");
         pair["refresh_token"].as_str().unwrap().to_string()
     };
@@ -113,13 +109,13 @@ async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u3
             body(json!({"version": "1.0.0"})),
         ),
         ("POST", "/plugins/{name}/disable") => {
-            let (status, _) = json_request(
-                admin,
-                Method::POST,
-                &format!("{t}/plugins/{plugin}/enable"),
-                json!({"version": "1.0.0"}),
-            )
-            .await;
+            let (status, _) = admin
+                .send_json(
+                    Method::POST,
+                    &format!("{t}/plugins/{plugin}/enable"),
+                    json!({"version": "1.0.0"}),
+                )
+                .await;
             assert_eq!(status, 200);
             (format!("{t}/plugins/{plugin}/disable"), None)
         }
@@ -129,8 +125,9 @@ async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u3
             body(json!({"role": "viewer", "name": "matrix"})),
         ),
         ("DELETE", "/api-keys/{id}") => {
-            let (status, key) =
-                json_request(admin, Method::POST, &format!("{t}/api-keys"), json!({"role": "viewer"})).await;
+            let (status, key) = admin
+                .send_json(Method::POST, &format!("{t}/api-keys"), json!({"role": "viewer"}))
+                .await;
             assert_eq!(status, 201);
             (format!("{t}/api-keys/{}", key["id"].as_str().unwrap()), None)
         }
@@ -140,13 +137,9 @@ async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u3
             body(json!({"role": "viewer", "password": "long enough"})),
         ),
         ("DELETE", "/members/{username}") => {
-            let (status, _) = json_request(
-                admin,
-                Method::PUT,
-                &format!("{t}/members/ada"),
-                json!({"role": "viewer"}),
-            )
-            .await;
+            let (status, _) = admin
+                .send_json(Method::PUT, &format!("{t}/members/ada"), json!({"role": "viewer"}))
+                .await;
             assert_eq!(status, 200);
             (format!("{t}/members/ada"), None)
         }
@@ -157,40 +150,33 @@ async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u3
         ),
         ("DELETE", "/roles/{role}") => {
             let role = format!("role{n}");
-            let (status, _) = json_request(
-                admin,
-                Method::PUT,
-                &format!("{t}/roles/{role}"),
-                json!({"permissions": ["plugin.read"]}),
-            )
-            .await;
+            let (status, _) = admin
+                .send_json(
+                    Method::PUT,
+                    &format!("{t}/roles/{role}"),
+                    json!({"permissions": ["plugin.read"]}),
+                )
+                .await;
             assert_eq!(status, 200);
             (format!("{t}/roles/{role}"), None)
         }
         ("GET", "/teams") => (format!("{t}/teams"), None),
         ("PUT", "/teams/{team}") => (format!("{t}/teams/team{n}"), body(json!({"name": "Team"}))),
         ("DELETE", "/teams/{team}") => {
-            let (status, _) = json_request(
-                admin,
-                Method::PUT,
-                &format!("{t}/teams/team{n}"),
-                json!({"name": "Team"}),
-            )
-            .await;
+            let (status, _) = admin
+                .send_json(Method::PUT, &format!("{t}/teams/team{n}"), json!({"name": "Team"}))
+                .await;
             assert_eq!(status, 200);
             (format!("{t}/teams/team{n}"), None)
         }
         ("PUT", "/teams/{team}/members/{username}") | ("DELETE", "/teams/{team}/members/{username}") => {
-            let (status, _) = json_request(
-                admin,
-                Method::PUT,
-                &format!("{t}/members/ada"),
-                json!({"role": "viewer"}),
-            )
-            .await;
+            let (status, _) = admin
+                .send_json(Method::PUT, &format!("{t}/members/ada"), json!({"role": "viewer"}))
+                .await;
             assert_eq!(status, 200);
-            let (status, _) =
-                json_request(admin, Method::PUT, &format!("{t}/teams/crew"), json!({"name": "Crew"})).await;
+            let (status, _) = admin
+                .send_json(Method::PUT, &format!("{t}/teams/crew"), json!({"name": "Crew"}))
+                .await;
             assert_eq!(status, 200);
             let (status, _) = admin
                 .send(Method::PUT, &format!("{t}/teams/crew/members/ada"), None)
@@ -212,13 +198,13 @@ async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u3
             (format!("{t}/identity-providers/idp{n}"), body(ldap_config(idps)))
         }
         ("DELETE", "/identity-providers/{provider}") => {
-            let (status, _) = json_request(
-                admin,
-                Method::PUT,
-                &format!("{t}/identity-providers/idp{n}"),
-                ldap_config(idps),
-            )
-            .await;
+            let (status, _) = admin
+                .send_json(
+                    Method::PUT,
+                    &format!("{t}/identity-providers/idp{n}"),
+                    ldap_config(idps),
+                )
+                .await;
             assert_eq!(status, 200);
             (format!("{t}/identity-providers/idp{n}"), None)
         }
@@ -256,13 +242,13 @@ impl Idps {
                 json!([{ "username": "alice", "password": "alice-pass", "groups": ["pa-viewers"] }]),
             ),
         };
-        let (status, body) = json_request(
-            admin,
-            Method::PUT,
-            "/api/v1/tenants/acme/identity-providers/corp",
-            ldap_config(&idps),
-        )
-        .await;
+        let (status, body) = admin
+            .send_json(
+                Method::PUT,
+                "/api/v1/tenants/acme/identity-providers/corp",
+                ldap_config(&idps),
+            )
+            .await;
         assert_eq!(status, 200, "{body}");
         let oidc = json!({
             "kind": "oidc",
@@ -271,8 +257,9 @@ impl Idps {
             "redirect_uri": redirect_uri,
             "roles": [{ "group": "pa-viewers", "role": "viewer" }],
         });
-        let (status, body) =
-            json_request(admin, Method::PUT, "/api/v1/tenants/acme/identity-providers/sso", oidc).await;
+        let (status, body) = admin
+            .send_json(Method::PUT, "/api/v1/tenants/acme/identity-providers/sso", oidc)
+            .await;
         assert_eq!(status, 200, "{body}");
         idps
     }
@@ -328,23 +315,19 @@ async fn every_endpoint_admits_exactly_the_roles_that_hold_its_permission(backen
             .await;
         assert_eq!(status, 201, "{body}");
     }
-    let (status, body) = json_request(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/members/ada",
-        json!({"role": "viewer", "password": "correct-horse"}),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/members/ada",
+            json!({"role": "viewer", "password": "correct-horse"}),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     let mut callers = vec![("none", String::new()), ("platform", ADMIN.to_string())];
     for role in ["admin", "developer", "operator", "viewer"] {
-        let (status, key) = json_request(
-            &admin,
-            Method::POST,
-            "/api/v1/tenants/acme/api-keys",
-            json!({ "role": role }),
-        )
-        .await;
+        let (status, key) = admin
+            .send_json(Method::POST, "/api/v1/tenants/acme/api-keys", json!({ "role": role }))
+            .await;
         assert_eq!(status, 201, "{key}");
         callers.push((role, key["key"].as_str().unwrap().to_string()));
     }
@@ -426,46 +409,46 @@ async fn users_sign_in_and_bad_credentials_get_401(backend: Backend) {
     let admin = platform.api(ADMIN);
     admin.create_tenant("acme").await;
     admin.create_tenant("globex").await;
-    let (status, body) = json_request(
-        &admin,
-        Method::POST,
-        "/api/v1/users",
-        json!({"username": "ada", "password": "correct-horse"}),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(
+            Method::POST,
+            "/api/v1/users",
+            json!({"username": "ada", "password": "correct-horse"}),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     assert!(body.get("password_hash").is_none(), "{body}");
-    let (status, _) = json_request(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/members/ada",
-        json!({"role": "developer"}),
-    )
-    .await;
+    let (status, _) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/members/ada",
+            json!({"role": "developer"}),
+        )
+        .await;
     assert_eq!(status, 200);
 
     let anonymous = platform.api("");
     let login = |password: &'static str| {
         let anonymous = anonymous.clone();
         async move {
-            json_request(
-                &anonymous,
-                Method::POST,
-                "/api/v1/auth/login",
-                json!({"username": "ada", "password": password}),
-            )
-            .await
+            anonymous
+                .send_json(
+                    Method::POST,
+                    "/api/v1/auth/login",
+                    json!({"username": "ada", "password": password}),
+                )
+                .await
         }
     };
     let (status, body) = login("wrong password").await;
     assert_eq!(status, 401, "{body}");
-    let (status, body) = json_request(
-        &anonymous,
-        Method::POST,
-        "/api/v1/auth/login",
-        json!({"username": "a\u{0}b", "password": "whatever"}),
-    )
-    .await;
+    let (status, body) = anonymous
+        .send_json(
+            Method::POST,
+            "/api/v1/auth/login",
+            json!({"username": "a\u{0}b", "password": "whatever"}),
+        )
+        .await;
     assert_eq!(status, 401, "a NUL in the username is just a wrong username: {body}");
     assert_eq!(
         status_with(&platform, ADMIN, "/api/v1/tenants/acme/audit?action=%00")
@@ -545,13 +528,9 @@ async fn users_sign_in_and_bad_credentials_get_401(backend: Backend) {
     let refresh_with = |token: String| {
         let anonymous = anonymous.clone();
         async move {
-            json_request(
-                &anonymous,
-                Method::POST,
-                "/api/v1/auth/refresh",
-                json!({ "refresh_token": token }),
-            )
-            .await
+            anonymous
+                .send_json(Method::POST, "/api/v1/auth/refresh", json!({ "refresh_token": token }))
+                .await
         }
     };
     let (status, second) = refresh_with(refresh.clone()).await;
@@ -574,24 +553,24 @@ async fn users_sign_in_and_bad_credentials_get_401(backend: Backend) {
     );
     let (_, third) = login("correct-horse").await;
     let third_refresh = third["refresh_token"].as_str().unwrap().to_string();
-    let (status, _) = json_request(
-        &anonymous,
-        Method::POST,
-        "/api/v1/auth/logout",
-        json!({ "refresh_token": third_refresh }),
-    )
-    .await;
+    let (status, _) = anonymous
+        .send_json(
+            Method::POST,
+            "/api/v1/auth/logout",
+            json!({ "refresh_token": third_refresh }),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(refresh_with(third_refresh).await.0, 401, "signed out");
 
     // API keys: revoked and expired keys get 401, everywhere.
-    let (status, key) = json_request(
-        &admin,
-        Method::POST,
-        "/api/v1/tenants/acme/api-keys",
-        json!({"role": "developer", "name": "ci"}),
-    )
-    .await;
+    let (status, key) = admin
+        .send_json(
+            Method::POST,
+            "/api/v1/tenants/acme/api-keys",
+            json!({"role": "developer", "name": "ci"}),
+        )
+        .await;
     assert_eq!(status, 201);
     let token = key["key"].as_str().unwrap().to_string();
     assert_eq!(
@@ -623,13 +602,13 @@ async fn users_sign_in_and_bad_credentials_get_401(backend: Backend) {
         .send(Method::DELETE, "/api/v1/tenants/globex/api-keys/nope", None)
         .await;
     assert_eq!(status, 404, "{body}");
-    let (status, key) = json_request(
-        &admin,
-        Method::POST,
-        "/api/v1/tenants/acme/api-keys",
-        json!({"role": "viewer", "expires_in_secs": 2}),
-    )
-    .await;
+    let (status, key) = admin
+        .send_json(
+            Method::POST,
+            "/api/v1/tenants/acme/api-keys",
+            json!({"role": "viewer", "expires_in_secs": 2}),
+        )
+        .await;
     assert_eq!(status, 201, "{key}");
     assert!(key["expires_at"].as_str().unwrap().ends_with('Z'), "{key}");
     let expiring = key["key"].as_str().unwrap().to_string();
@@ -643,63 +622,59 @@ async fn users_sign_in_and_bad_credentials_get_401(backend: Backend) {
     let (status, body) = status_with(&platform, &expiring, "/api/v1/tenants/acme/plugins").await;
     assert_eq!(status, 401);
     assert!(body["error"]["message"].as_str().unwrap().contains("expired"), "{body}");
-    let (status, body) = json_request(
-        &admin,
-        Method::POST,
-        "/api/v1/tenants/acme/api-keys",
-        json!({"expires_in_secs": 0}),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(
+            Method::POST,
+            "/api/v1/tenants/acme/api-keys",
+            json!({"expires_in_secs": 0}),
+        )
+        .await;
     assert_eq!(status, 400, "{body}");
-    let (status, body) = json_request(
-        &admin,
-        Method::POST,
-        "/api/v1/tenants/acme/api-keys",
-        json!({"role": "nobody"}),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(Method::POST, "/api/v1/tenants/acme/api-keys", json!({"role": "nobody"}))
+        .await;
     assert_eq!(status, 404, "{body}");
 
     // Teams pass their roles down the tree to their members.
-    let (status, _) = json_request(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/members/bob",
-        json!({"role": "viewer", "password": "bob-password"}),
-    )
-    .await;
+    let (status, _) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/members/bob",
+            json!({"role": "viewer", "password": "bob-password"}),
+        )
+        .await;
     assert_eq!(status, 201);
-    let (status, _) = json_request(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/teams/eng",
-        json!({"name": "Engineering", "role": "developer"}),
-    )
-    .await;
+    let (status, _) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/teams/eng",
+            json!({"name": "Engineering", "role": "developer"}),
+        )
+        .await;
     assert_eq!(status, 200);
-    let (status, _) = json_request(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/teams/web",
-        json!({"name": "Web", "parent": "eng"}),
-    )
-    .await;
+    let (status, _) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/teams/web",
+            json!({"name": "Web", "parent": "eng"}),
+        )
+        .await;
     assert_eq!(status, 200);
-    let (status, body) = json_request(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/teams/eng",
-        json!({"name": "Engineering", "parent": "web"}),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/teams/eng",
+            json!({"name": "Engineering", "parent": "web"}),
+        )
+        .await;
     assert_eq!(status, 409, "no loops: {body}");
-    let (_, bob) = json_request(
-        &anonymous,
-        Method::POST,
-        "/api/v1/auth/login",
-        json!({"username": "bob", "password": "bob-password"}),
-    )
-    .await;
+    let (_, bob) = anonymous
+        .send_json(
+            Method::POST,
+            "/api/v1/auth/login",
+            json!({"username": "bob", "password": "bob-password"}),
+        )
+        .await;
     let bob = bob["access_token"].as_str().unwrap().to_string();
     let upload = |token: String| {
         let api = platform.api(&token);
@@ -729,38 +704,38 @@ async fn users_sign_in_and_bad_credentials_get_401(backend: Backend) {
     assert_eq!(upload(bob).await, 403, "out of the team, back to viewer");
 
     // Custom roles, and nobody grants more than they hold.
-    let (status, role) = json_request(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/roles/auditor",
-        json!({"permissions": ["audit.read", "plugin.read"]}),
-    )
-    .await;
+    let (status, role) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/roles/auditor",
+            json!({"permissions": ["audit.read", "plugin.read"]}),
+        )
+        .await;
     assert_eq!(status, 200, "{role}");
-    let (status, body) = json_request(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/roles/bad",
-        json!({"permissions": ["plugin.delete"]}),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/roles/bad",
+            json!({"permissions": ["plugin.delete"]}),
+        )
+        .await;
     assert_eq!(status, 400);
     assert!(body["error"]["message"].as_str().unwrap().contains("plugin.delete"));
-    let (status, _) = json_request(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/roles/admin",
-        json!({"permissions": []}),
-    )
-    .await;
+    let (status, _) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/roles/admin",
+            json!({"permissions": []}),
+        )
+        .await;
     assert_eq!(status, 409);
-    let (status, key) = json_request(
-        &admin,
-        Method::POST,
-        "/api/v1/tenants/acme/api-keys",
-        json!({"role": "auditor"}),
-    )
-    .await;
+    let (status, key) = admin
+        .send_json(
+            Method::POST,
+            "/api/v1/tenants/acme/api-keys",
+            json!({"role": "auditor"}),
+        )
+        .await;
     assert_eq!(status, 201);
     let auditor = key["key"].as_str().unwrap().to_string();
     assert_eq!(
@@ -775,51 +750,43 @@ async fn users_sign_in_and_bad_credentials_get_401(backend: Backend) {
         .send(Method::DELETE, "/api/v1/tenants/acme/roles/auditor", None)
         .await;
     assert_eq!(status, 409, "a role in use cannot be deleted");
-    let (status, key) = json_request(
-        &admin,
-        Method::POST,
-        "/api/v1/tenants/acme/api-keys",
-        json!({"role": "admin"}),
-    )
-    .await;
+    let (status, key) = admin
+        .send_json(Method::POST, "/api/v1/tenants/acme/api-keys", json!({"role": "admin"}))
+        .await;
     assert_eq!(status, 201);
     let tenant_admin = platform.api(key["key"].as_str().unwrap());
-    let (status, _) = json_request(
-        &tenant_admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/roles/keymaker",
-        json!({"permissions": ["key.manage"]}),
-    )
-    .await;
+    let (status, _) = tenant_admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/roles/keymaker",
+            json!({"permissions": ["key.manage"]}),
+        )
+        .await;
     assert_eq!(status, 200);
-    let (status, key) = json_request(
-        &admin,
-        Method::POST,
-        "/api/v1/tenants/acme/api-keys",
-        json!({"role": "keymaker"}),
-    )
-    .await;
+    let (status, key) = admin
+        .send_json(
+            Method::POST,
+            "/api/v1/tenants/acme/api-keys",
+            json!({"role": "keymaker"}),
+        )
+        .await;
     assert_eq!(status, 201);
     let keymaker = platform.api(key["key"].as_str().unwrap());
-    let (status, body) = json_request(
-        &keymaker,
-        Method::POST,
-        "/api/v1/tenants/acme/api-keys",
-        json!({"role": "admin"}),
-    )
-    .await;
+    let (status, body) = keymaker
+        .send_json(Method::POST, "/api/v1/tenants/acme/api-keys", json!({"role": "admin"}))
+        .await;
     assert_eq!(status, 403, "{body}");
     assert!(
         body["error"]["message"].as_str().unwrap().contains("do not hold"),
         "{body}"
     );
-    let (status, _) = json_request(
-        &keymaker,
-        Method::POST,
-        "/api/v1/tenants/acme/api-keys",
-        json!({"role": "keymaker"}),
-    )
-    .await;
+    let (status, _) = keymaker
+        .send_json(
+            Method::POST,
+            "/api/v1/tenants/acme/api-keys",
+            json!({"role": "keymaker"}),
+        )
+        .await;
     assert_eq!(status, 201);
 }
 
@@ -846,13 +813,14 @@ async fn the_audit_log_records_actions_and_detects_tampering(backend: Backend) {
         assert_eq!(status, 201);
         let (status, _) = admin.enable(tenant, "alpha", json!({"version": "1.0.0"})).await;
         assert_eq!(status, 200);
-        let (status, viewer) = json_request(
-            &platform.api(&key),
-            Method::POST,
-            &format!("/api/v1/tenants/{tenant}/api-keys"),
-            json!({"role": "viewer"}),
-        )
-        .await;
+        let (status, viewer) = platform
+            .api(&key)
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/tenants/{tenant}/api-keys"),
+                json!({"role": "viewer"}),
+            )
+            .await;
         assert_eq!(status, 201);
         let viewer = platform.api(viewer["key"].as_str().unwrap());
         assert_eq!(viewer.enable(tenant, "alpha", json!({"version": "1.0.0"})).await.0, 403);

@@ -7,13 +7,9 @@ use serde_json::{Value, json};
 
 use crate::backends::{Backend, Platform, on_both_backends};
 use crate::idp::{OidcProvider, Slapd};
-use crate::support::{ADMIN, Api};
+use crate::support::ADMIN;
 
 on_both_backends!(ldap_users_sign_in_with_their_groups_roles, oidc_users_sign_in_with_pkce,);
-
-async fn send_json(api: &Api, method: Method, path: &str, body: Value) -> (u16, Value) {
-    api.send(method, path, Some(body.to_string().into_bytes())).await
-}
 
 fn roles() -> Value {
     json!([
@@ -34,13 +30,13 @@ async fn ldap_users_sign_in_with_their_groups_roles(backend: Backend) {
         "group_base": "ou=groups,dc=example,dc=org",
         "roles": roles(),
     });
-    let (status, body) = send_json(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/identity-providers/corp",
-        config.clone(),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/identity-providers/corp",
+            config.clone(),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = admin
         .send(Method::GET, "/api/v1/auth/providers?tenant=acme", None)
@@ -54,7 +50,7 @@ async fn ldap_users_sign_in_with_their_groups_roles(backend: Backend) {
     let login = |username: &str, password: &str| {
         let anonymous = anonymous.clone();
         let body = json!({ "tenant": "acme", "provider": "corp", "username": username, "password": password });
-        async move { send_json(&anonymous, Method::POST, "/api/v1/auth/ldap/login", body).await }
+        async move { anonymous.send_json(Method::POST, "/api/v1/auth/ldap/login", body).await }
     };
 
     // alice is in pa-admins: an admin of acme, with the platform's own tokens.
@@ -69,7 +65,9 @@ async fn ldap_users_sign_in_with_their_groups_roles(backend: Backend) {
     let (status, me) = alice_api.send(Method::GET, "/api/v1/auth/me", None).await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["tenants"][0]["role"], "admin", "{me}");
-    let (status, body) = send_json(&alice_api, Method::POST, "/api/v1/tenants/acme/api-keys", json!({})).await;
+    let (status, body) = alice_api
+        .send_json(Method::POST, "/api/v1/tenants/acme/api-keys", json!({}))
+        .await;
     assert_eq!(status, 201, "an admin creates keys: {body}");
     // Signing in again is the same user.
     let (_, again) = login("alice", "alice-pass").await;
@@ -99,40 +97,37 @@ async fn ldap_users_sign_in_with_their_groups_roles(backend: Backend) {
         let (status, body) = login(username, password).await;
         assert_eq!(status, 401, "{username}/{password}: {body}");
     }
-    let (status, body) = send_json(
-        &anonymous,
-        Method::POST,
-        "/api/v1/auth/ldap/login",
-        json!({ "tenant": "acme", "provider": "nope", "username": "alice", "password": "alice-pass" }),
-    )
-    .await;
+    let (status, body) = anonymous
+        .send_json(
+            Method::POST,
+            "/api/v1/auth/ldap/login",
+            json!({ "tenant": "acme", "provider": "nope", "username": "alice", "password": "alice-pass" }),
+        )
+        .await;
     assert_eq!(status, 404, "{body}");
 
     // A developer cannot set up a provider that hands out admin.
-    let (_, dev) = send_json(
-        &admin,
-        Method::POST,
-        "/api/v1/tenants/acme/api-keys",
-        json!({ "role": "developer" }),
-    )
-    .await;
-    let (status, _) = send_json(
-        &platform.api(dev["key"].as_str().unwrap()),
-        Method::PUT,
-        "/api/v1/tenants/acme/identity-providers/sneaky",
-        config,
-    )
-    .await;
+    let (_, dev) = admin
+        .send_json(
+            Method::POST,
+            "/api/v1/tenants/acme/api-keys",
+            json!({ "role": "developer" }),
+        )
+        .await;
+    let (status, _) = platform
+        .api(dev["key"].as_str().unwrap())
+        .send_json(Method::PUT, "/api/v1/tenants/acme/identity-providers/sneaky", config)
+        .await;
     assert_eq!(status, 403);
 
     // Bad settings are refused by name; a directory that is down is a 502.
-    let (status, body) = send_json(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/identity-providers/bad",
-        json!({ "kind": "ldap", "url": "http://x", "user_dn": "uid=x", "group_base": "o", "roles": roles() }),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/identity-providers/bad",
+            json!({ "kind": "ldap", "url": "http://x", "user_dn": "uid=x", "group_base": "o", "roles": roles() }),
+        )
+        .await;
     assert_eq!(status, 400, "{body}");
     drop(slapd);
     let (status, body) = login("alice", "alice-pass").await;
@@ -152,20 +147,20 @@ async fn oidc_users_sign_in_with_pkce(backend: Backend) {
     );
     let admin = platform.api(ADMIN);
     admin.create_tenant("acme").await;
-    let (status, body) = send_json(
-        &admin,
-        Method::PUT,
-        "/api/v1/tenants/acme/identity-providers/sso",
-        json!({
-            "kind": "oidc",
-            "issuer": provider.issuer,
-            "client_id": "pa-acme",
-            "client_secret": "acme-secret",
-            "redirect_uri": redirect_uri,
-            "roles": roles(),
-        }),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/tenants/acme/identity-providers/sso",
+            json!({
+                "kind": "oidc",
+                "issuer": provider.issuer,
+                "client_id": "pa-acme",
+                "client_secret": "acme-secret",
+                "redirect_uri": redirect_uri,
+                "roles": roles(),
+            }),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let (_, listed) = admin
         .send(Method::GET, "/api/v1/tenants/acme/identity-providers", None)
@@ -227,9 +222,9 @@ async fn oidc_users_sign_in_with_pkce(backend: Backend) {
 
     // A callback is used once; a made-up state is refused.
     let replay = browser.get(&callback).send().await.unwrap();
-    assert_eq!(replay.status(), 400);
+    assert_eq!(replay.status(), 401);
     let forged = callback.replace("state=", "state=forged");
-    assert_eq!(browser.get(&forged).send().await.unwrap().status(), 400);
+    assert_eq!(browser.get(&forged).send().await.unwrap().status(), 401);
 
     // With return_to, the browser goes back to the platform with the tokens in the fragment.
     let callback = provider

@@ -132,6 +132,11 @@ impl Api {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
+    /// Sends `body` as JSON.
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+        self.send(method, path, Some(body.to_string().into_bytes())).await
+    }
+
     pub async fn create_tenant(&self, id: &str) -> String {
         let (status, _) = self
             .send(

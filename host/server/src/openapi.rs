@@ -122,10 +122,12 @@ fn query_parameters(action: &str) -> Vec<utoipa::openapi::path::Parameter> {
                 string(Some(r"^/([^/\\#\x00-\x1f\x7f-\x9f][^\\#\x00-\x1f\x7f-\x9f]*)?$")),
             ),
         ],
-        "auth.oidc.callback" => ["state", "code", "error", "error_description"]
-            .into_iter()
-            .map(|name| query_parameter(name, string(Some(r"^[^\x00]*$"))))
-            .collect(),
+        "auth.oidc.callback" => {
+            let text = || string(Some(r"^[^\x00]*$"));
+            let mut params = vec![required_query("state", text())];
+            params.extend(["code", "error", "error_description"].map(|name| query_parameter(name, text())));
+            params
+        }
         _ => Vec::new(),
     }
 }

@@ -223,11 +223,13 @@ pub async fn oidc_callback(
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
     let state = params.state.ok_or_else(|| ApiError::bad_request("missing `state`"))?;
-    let login = platform
-        .store
-        .take_oidc_login(&state)
-        .await?
-        .ok_or_else(|| ApiError::bad_request("unknown or expired sign-in (`state`); start again"))?;
+    let login = platform.store.take_oidc_login(&state).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "unknown, used or expired sign-in (`state`); start again",
+        )
+    })?;
     let actor = format!("oidc:{}.{}", login.provider, login.tenant);
     if let Some(error) = params.error {
         let detail = params.error_description.unwrap_or_default();

@@ -2,8 +2,8 @@
 
 use pa_runtime::{KeyValueBackend, KvScope, UsageSample};
 use pa_store::{
-    AuditQuery, CustomRole, Deployment, NewAudit, NewKey, Plan, PluginVersion, PutOutcome, Refresh, StoreError, Team,
-    User,
+    AuditQuery, CustomRole, Deployment, IdentityProvider, NewAudit, NewKey, OidcLogin, Plan, PluginVersion, PutOutcome,
+    Refresh, StoreError, Team, User,
 };
 
 use crate::backends::TestDb;
@@ -25,6 +25,7 @@ crate::on_both_backends!(
     teams_nest_and_pass_their_roles_down,
     usage_adds_up_per_plugin_and_month,
     tenants_move_between_plans,
+    identity_providers_and_oidc_sign_ins,
 );
 
 async fn teams_nest_and_pass_their_roles_down(s: TestDb) {
@@ -487,4 +488,63 @@ async fn tenants_move_between_plans(s: TestDb) {
     assert_eq!(s.tenant_plan("nobody").await.unwrap(), None);
     let names: Vec<_> = s.plans().await.unwrap().into_iter().map(|p| p.name).collect();
     assert_eq!(names, ["default", "pro"]);
+}
+
+async fn identity_providers_and_oidc_sign_ins(s: TestDb) {
+    s.ensure_tenant("acme").await.unwrap();
+    let provider = IdentityProvider {
+        name: "corp".into(),
+        kind: "ldap".into(),
+        config: "{}".into(),
+    };
+    s.put_identity_provider("acme", &provider).await.unwrap();
+    let changed = IdentityProvider {
+        kind: "oidc".into(),
+        ..provider.clone()
+    };
+    s.put_identity_provider("acme", &changed).await.unwrap();
+    assert_eq!(s.identity_providers("acme").await.unwrap(), [changed.clone()]);
+    assert_eq!(s.identity_provider("acme", "corp").await.unwrap(), Some(changed));
+    assert_eq!(s.identity_provider("globex", "corp").await.unwrap(), None);
+
+    s.create_user(&user("u1", "ada@corp.acme")).await.unwrap();
+    assert_eq!(s.external_user("acme", "corp", "uid=ada").await.unwrap(), None);
+    s.link_external_user("acme", "corp", "uid=ada", "u1").await.unwrap();
+    assert_eq!(
+        s.external_user("acme", "corp", "uid=ada").await.unwrap().as_deref(),
+        Some("u1")
+    );
+    assert_eq!(s.external_user("globex", "corp", "uid=ada").await.unwrap(), None);
+
+    let login = |expires_at: &str| OidcLogin {
+        tenant: "acme".into(),
+        provider: "corp".into(),
+        nonce: "n".into(),
+        verifier: "v".into(),
+        return_to: None,
+        expires_at: expires_at.into(),
+    };
+    s.put_oidc_login("state-1", &login("2999-01-01T00:00:00.000Z"))
+        .await
+        .unwrap();
+    s.put_oidc_login("state-2", &login("2000-01-01T00:00:00.000Z"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.take_oidc_login("state-1").await.unwrap(),
+        Some(login("2999-01-01T00:00:00.000Z"))
+    );
+    assert_eq!(
+        s.take_oidc_login("state-1").await.unwrap(),
+        None,
+        "a sign-in is taken once"
+    );
+    assert_eq!(
+        s.take_oidc_login("state-2").await.unwrap(),
+        None,
+        "an expired sign-in is gone"
+    );
+
+    assert!(s.delete_identity_provider("acme", "corp").await.unwrap());
+    assert!(!s.delete_identity_provider("acme", "corp").await.unwrap());
 }
