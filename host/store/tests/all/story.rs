@@ -503,7 +503,10 @@ async fn identity_providers_and_oidc_sign_ins(s: TestDb) {
         ..provider.clone()
     };
     s.put_identity_provider("acme", &changed).await.unwrap();
-    assert_eq!(s.identity_providers("acme").await.unwrap(), [changed.clone()]);
+    assert_eq!(
+        s.identity_providers("acme").await.unwrap(),
+        std::slice::from_ref(&changed)
+    );
     assert_eq!(s.identity_provider("acme", "corp").await.unwrap(), Some(changed));
     assert_eq!(s.identity_provider("globex", "corp").await.unwrap(), None);
 
