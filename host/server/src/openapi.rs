@@ -301,6 +301,9 @@ fn build() -> OpenApi {
         .schema_from::<pa_runtime::Limits>()
         .schema_from::<crate::health::CircuitPolicy>()
         .schema_from::<crate::health::CanaryPolicy>()
+        .schema_from::<crate::idp::RoleRule>()
+        .schema_from::<crate::idp::ldap::LdapConfig>()
+        .schema_from::<crate::idp::oidc::OidcConfig>()
         .security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
         .build();
     OpenApiBuilder::new()
@@ -313,4 +316,40 @@ fn build() -> OpenApi {
         .paths(paths)
         .components(Some(components))
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// Every `$ref` target of `value`.
+    fn refs(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(fields) => {
+                if let Some(Value::String(target)) = fields.get("$ref") {
+                    found.push(target.clone());
+                }
+                fields.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let document = serde_json::to_value(super::document()).unwrap();
+        let mut found = Vec::new();
+        refs(&document, &mut found);
+        assert!(!found.is_empty());
+        for target in found {
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected reference {target}"));
+            assert!(
+                document["components"]["schemas"].get(name).is_some(),
+                "{target} is not in the document's components"
+            );
+        }
+    }
 }
