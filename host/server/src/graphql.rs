@@ -38,6 +38,10 @@ fn graphql_error(e: ApiError) -> async_graphql::Error {
     async_graphql::Error::new(e.message).extend_with(|_, ext| ext.set("code", e.code))
 }
 
+fn store_error(e: pa_store::StoreError) -> async_graphql::Error {
+    graphql_error(e.into())
+}
+
 /// The caller's view of one tenant, checked field by field.
 async fn allowed(ctx: &Context<'_>, tenant: &str, permission: Permission) -> async_graphql::Result<Platform> {
     let platform = ctx.data::<Platform>()?;
@@ -65,12 +69,7 @@ impl Query {
     /// A tenant the caller may read (`tenant.read`).
     async fn tenant(&self, ctx: &Context<'_>, id: String) -> async_graphql::Result<Tenant> {
         let platform = allowed(ctx, &id, Permission::TenantRead).await?;
-        if !platform
-            .store
-            .tenant_exists(&id)
-            .await
-            .map_err(|e| graphql_error(e.into()))?
-        {
+        if !platform.store.tenant_exists(&id).await.map_err(store_error)? {
             return Err(graphql_error(ApiError::not_found(format!("tenant `{id}` not found"))));
         }
         Ok(Tenant { id })
@@ -180,12 +179,7 @@ impl Tenant {
         let platform = allowed(ctx, &self.id, Permission::PluginRead).await?;
         let enabled = platform.deployments.enabled(&self.id);
         let mut plugins: Vec<Plugin> = Vec::new();
-        for v in platform
-            .store
-            .versions(&self.id)
-            .await
-            .map_err(|e| graphql_error(e.into()))?
-        {
+        for v in platform.store.versions(&self.id).await.map_err(store_error)? {
             if plugins.last().is_none_or(|p| p.name != v.name) {
                 plugins.push(Plugin {
                     enabled_version: enabled.get(&v.name).map(|l| l.version.clone()),
@@ -207,11 +201,7 @@ impl Tenant {
     /// Members and their roles (`user.read`).
     async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Member>> {
         let platform = allowed(ctx, &self.id, Permission::UserRead).await?;
-        let members = platform
-            .store
-            .members(&self.id)
-            .await
-            .map_err(|e| graphql_error(e.into()))?;
+        let members = platform.store.members(&self.id).await.map_err(store_error)?;
         Ok(members
             .into_iter()
             .map(|m| Member {
@@ -224,11 +214,7 @@ impl Tenant {
     /// Teams (`user.read`).
     async fn teams(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Team>> {
         let platform = allowed(ctx, &self.id, Permission::UserRead).await?;
-        let teams = platform
-            .store
-            .teams(&self.id)
-            .await
-            .map_err(|e| graphql_error(e.into()))?;
+        let teams = platform.store.teams(&self.id).await.map_err(store_error)?;
         Ok(teams
             .into_iter()
             .map(|t| Team {
@@ -243,11 +229,7 @@ impl Tenant {
     /// API keys (`key.manage`).
     async fn api_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiKey>> {
         let platform = allowed(ctx, &self.id, Permission::KeyManage).await?;
-        let keys = platform
-            .store
-            .api_keys(&self.id)
-            .await
-            .map_err(|e| graphql_error(e.into()))?;
+        let keys = platform.store.api_keys(&self.id).await.map_err(store_error)?;
         Ok(keys
             .into_iter()
             .map(|k| ApiKey {
@@ -268,17 +250,13 @@ impl Tenant {
             .store
             .tenant_plan(&self.id)
             .await
-            .map_err(|e| graphql_error(e.into()))?
+            .map_err(store_error)?
             .map(|p| p.name)
             .unwrap_or_default();
         if period == crate::metering::current_period() {
             platform.metering.flush().await;
         }
-        let rows = platform
-            .store
-            .usage(&self.id, &period)
-            .await
-            .map_err(|e| graphql_error(e.into()))?;
+        let rows = platform.store.usage(&self.id, &period).await.map_err(store_error)?;
         Ok(Usage {
             period,
             plan,
@@ -316,11 +294,7 @@ impl Tenant {
             limit,
             ..Default::default()
         };
-        let entries = platform
-            .store
-            .audit(&self.id, &query)
-            .await
-            .map_err(|e| graphql_error(e.into()))?;
+        let entries = platform.store.audit(&self.id, &query).await.map_err(store_error)?;
         Ok(entries
             .into_iter()
             .map(|e| AuditEntry {
