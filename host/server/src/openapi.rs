@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use utoipa::PartialSchema;
 use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, HttpMethod, InfoBuilder, OpenApi, OpenApiBuilder, Paths, PathsBuilder, Ref,
@@ -90,7 +90,7 @@ fn json_body(action: &str) -> Option<RefOr<Schema>> {
         "mcp.configure" => api::McpSettings::schema(),
         "plan.put" => api::billing::PlanRequest::schema(),
         "auth.ldap" => api::providers::LdapLogin::schema(),
-        "idp.put" => crate::idp::ProviderConfig::schema(),
+        "idp.put" => provider_body(),
         "tenant.plan" => api::billing::TenantPlanRequest::schema(),
         _ => return None,
     })
@@ -163,6 +163,25 @@ fn success_media(e: &Endpoint) -> &'static [&'static str] {
 }
 
 /// `{"permissions": [...]}` with the permission names the server knows.
+/// A provider's settings: one closed object per kind, its fields and its
+/// `kind` tag together (utoipa's derived `allOf` of a closed object and the
+/// tag admits no value at all).
+fn provider_body() -> RefOr<Schema> {
+    let branch = |kind: &str, fields: RefOr<Schema>| -> Schema {
+        let mut value = serde_json::to_value(fields).expect("a schema serializes");
+        value["properties"]["kind"] = serde_json::json!({ "type": "string", "enum": [kind] });
+        value["required"]
+            .as_array_mut()
+            .expect("a closed object has required fields")
+            .push("kind".into());
+        serde_json::from_value(value).expect("a schema with one more property deserializes")
+    };
+    OneOfBuilder::new()
+        .item(branch("ldap", crate::idp::ldap::LdapConfig::schema()))
+        .item(branch("oidc", crate::idp::oidc::OidcConfig::schema()))
+        .into()
+}
+
 fn role_body() -> RefOr<Schema> {
     let names: Vec<&str> = Permission::ALL.iter().map(|p| p.name()).collect();
     let items = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names));
@@ -302,8 +321,6 @@ fn build() -> OpenApi {
         .schema_from::<crate::health::CircuitPolicy>()
         .schema_from::<crate::health::CanaryPolicy>()
         .schema_from::<crate::idp::RoleRule>()
-        .schema_from::<crate::idp::ldap::LdapConfig>()
-        .schema_from::<crate::idp::oidc::OidcConfig>()
         .security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
         .build();
     OpenApiBuilder::new()
@@ -333,6 +350,43 @@ mod tests {
             }
             Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
             _ => {}
+        }
+    }
+
+    /// Whether `value` has an `allOf` with a closed object among its parts
+    /// (which no value with the other parts' fields can satisfy); references
+    /// are looked up in `document`'s components.
+    fn closed_object_in_all_of(document: &Value, value: &Value) -> bool {
+        let closed = |part: &Value| {
+            let part = match part.get("$ref").and_then(Value::as_str) {
+                Some(target) => &document["components"]["schemas"][target.trim_start_matches("#/components/schemas/")],
+                None => part,
+            };
+            part.get("additionalProperties") == Some(&Value::Bool(false))
+        };
+        match value {
+            Value::Object(fields) => {
+                let all_of = fields.get("allOf").and_then(Value::as_array);
+                all_of.is_some_and(|parts| parts.iter().any(closed))
+                    || fields.values().any(|v| closed_object_in_all_of(document, v))
+            }
+            Value::Array(items) => items.iter().any(|v| closed_object_in_all_of(document, v)),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn no_body_combines_a_closed_object_with_more_fields() {
+        let document = serde_json::to_value(super::document()).unwrap();
+        assert!(!closed_object_in_all_of(&document, &document));
+        let provider = &document["paths"]["/api/v1/tenants/{tenant}/identity-providers/{provider}"]["put"];
+        let branches = provider["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+            .as_array()
+            .unwrap();
+        for (branch, kind) in branches.iter().zip(["ldap", "oidc"]) {
+            assert_eq!(branch["properties"]["kind"]["enum"][0], kind);
+            assert_eq!(branch["additionalProperties"], false);
+            assert!(branch["required"].as_array().unwrap().contains(&Value::from("kind")));
         }
     }
 
