@@ -21,6 +21,7 @@ mod platform;
 mod ratelimit;
 mod routes;
 pub mod up;
+mod versioning;
 
 pub use pa_runtime::{Compiler, compile_worker};
 pub use platform::{Platform, PlatformConfig, app, verify_audit};

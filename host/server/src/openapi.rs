@@ -11,8 +11,8 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, HttpMethod, InfoBuilder, OpenApi, OpenApiBuilder, Paths, PathsBuilder, Ref,
-    RefOr, Required, ResponseBuilder, Schema,
+    ComponentsBuilder, ContentBuilder, Deprecated, HttpMethod, InfoBuilder, OpenApi, OpenApiBuilder, Paths,
+    PathsBuilder, Ref, RefOr, Required, ResponseBuilder, Schema,
 };
 
 use crate::api;
@@ -206,6 +206,15 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
     for p in query_parameters(e.guard.action) {
         op = op.parameter(p);
     }
+    if let Some(retirement) = e.retired {
+        op = op
+            .deprecated(Some(Deprecated::True))
+            .description(Some(retirement.describe()))
+            .response(
+                "410",
+                error_response("the route is past its sunset; `Link` names its successor"),
+            );
+    }
     if let Some(schema) = json_body(e.guard.action) {
         // A key may be created with no body at all (an admin key that never expires).
         let required = if e.guard.action == "key.create" {
@@ -388,6 +397,23 @@ mod tests {
             assert_eq!(branch["additionalProperties"], false);
             assert!(branch["required"].as_array().unwrap().contains(&Value::from("kind")));
         }
+    }
+
+    #[test]
+    fn a_retired_route_is_deprecated_and_says_what_replaces_it() {
+        let (mut endpoint, _) = crate::routes::endpoints().swap_remove(0);
+        endpoint.retired = Some(crate::versioning::Retirement {
+            deprecated_at: 1_782_864_000,
+            sunset_at: 1_798_761_600,
+            successor: "/api/v2/openapi.json",
+        });
+        let operation = serde_json::to_value(super::operation(&endpoint)).unwrap();
+        assert_eq!(operation["deprecated"], true);
+        let description = operation["description"].as_str().unwrap();
+        assert!(description.contains("/api/v2/openapi.json"), "{description}");
+        assert!(operation["responses"].get("410").is_some());
+        let live = serde_json::to_value(super::document()).unwrap();
+        assert!(live["paths"]["/api/v1/openapi.json"]["get"].get("deprecated").is_none());
     }
 
     #[test]

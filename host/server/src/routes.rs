@@ -11,6 +11,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use crate::api;
 use crate::auth::{Access, Guard, Permission};
 use crate::platform::Platform;
+use crate::versioning::{self, Retirement};
 
 /// One endpoint of `/api/v1`.
 #[derive(Debug, Clone)]
@@ -21,6 +22,10 @@ pub struct Endpoint {
     pub path: &'static str,
     /// Who may call it, and how the audit log names it.
     pub guard: Guard,
+    /// When it was or will be retired, if it is: set on a table entry to
+    /// retire it (headers until the sunset, `410 Gone` after, `deprecated`
+    /// in the OpenAPI document); routes are retired, never removed.
+    pub retired: Option<Retirement>,
 }
 
 fn endpoint<H, T>(
@@ -36,7 +41,13 @@ where
 {
     let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
     let guard = Guard { access, action };
-    (Endpoint { method, path, guard }, on(filter, handler))
+    let e = Endpoint {
+        method,
+        path,
+        guard,
+        retired: None,
+    };
+    (e, on(filter, handler))
 }
 
 /// Every endpoint with its handler.
@@ -330,7 +341,7 @@ async fn openapi_json() -> axum::Json<&'static utoipa::openapi::OpenApi> {
 pub fn router(platform: &Platform) -> Router<Platform> {
     endpoints().into_iter().fold(Router::new(), |router, (e, handler)| {
         let guarded = handler.route_layer(from_fn_with_state((platform.clone(), e.guard), crate::auth::authorize));
-        router.route(e.path, guarded)
+        router.route(e.path, versioning::apply(guarded, e.retired))
     })
 }
 
@@ -339,8 +350,12 @@ pub fn router(platform: &Platform) -> Router<Platform> {
 fn permission_table() -> String {
     let mut table = String::from("| Method | Path | Access | Audit action |\n|---|---|---|---|\n");
     for (e, _) in endpoints() {
+        let retired = e
+            .retired
+            .map(|r| format!(" **Retired:** {}", r.describe()))
+            .unwrap_or_default();
         table.push_str(&format!(
-            "| {} | `{}` | {} | `{}` |\n",
+            "| {} | `{}` | {}{retired} | `{}` |\n",
             e.method,
             e.path,
             e.guard.access.describe(),
