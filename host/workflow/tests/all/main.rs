@@ -1,0 +1,4 @@
+//! The workflow crate's tests, in one binary.
+
+mod definitions;
+mod templates;
