@@ -32,6 +32,26 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// How a transaction that writes begins: SQLite takes the write lock at once
+/// (a deferred transaction can fail to upgrade its lock under concurrency);
+/// PostgreSQL locks rows as it goes.
+pub(crate) fn begin_write<DB: WriteStart>(_: &sqlx::Pool<DB>) -> &'static str {
+    DB::BEGIN
+}
+
+/// The statement that begins a writing transaction on a backend.
+pub(crate) trait WriteStart: sqlx::Database {
+    const BEGIN: &'static str;
+}
+
+impl WriteStart for sqlx::Sqlite {
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
+}
+
+impl WriteStart for sqlx::Postgres {
+    const BEGIN: &'static str = "BEGIN";
+}
+
 /// The current time as stored in every `*_at` column.
 pub fn now() -> String {
     format_time(time::OffsetDateTime::now_utc())

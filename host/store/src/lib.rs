@@ -15,6 +15,7 @@ mod sessions;
 mod teams;
 mod tenants;
 mod users;
+mod workflows;
 
 pub use audit::{AuditQuery, AuditRecord, ChainReport, NewAudit};
 pub use billing::{Plan, PluginUsage};
@@ -26,6 +27,7 @@ pub use plugins::{Deployment, PluginVersion, PutOutcome};
 pub use sessions::Refresh;
 pub use teams::Team;
 pub use users::{CustomRole, Membership, User};
+pub use workflows::{Claim, Run, RunChange, RunSnapshot, StepRow, StoredWorkflow, Transition};
 
 /// The platform's database: SQLite or PostgreSQL, chosen by the URL it is opened with.
 #[derive(Clone)]

@@ -391,9 +391,9 @@ impl Step {
                 }
             )));
         }
-        if self.for_each.is_some() && (self.wait.is_some() || self.approval.is_some()) {
+        if self.for_each.is_some() && self.component.is_none() && self.tool.is_none() {
             return Err(Invalid(format!(
-                "step `{id}`: for_each works with component, tool and workflow steps"
+                "step `{id}`: for_each works with component and tool steps"
             )));
         }
         let scope = Scope {

@@ -184,7 +184,7 @@ fn loops_conditions_and_compensation_have_their_own_rules() {
     );
     assert_refused(
         r#"{"steps": [{"id": "a", "for_each": "${input.x}", "approval": {}}]}"#,
-        &["for_each works with"],
+        &["for_each works with component and tool steps"],
     );
     assert_refused(
         r#"{"steps": [{"id": "a", "when": {"value": "${input.x}", "sometimes": 1}, "component": {"plugin": "p"}}]}"#,

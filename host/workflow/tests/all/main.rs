@@ -1,4 +1,6 @@
 //! The workflow crate's tests, in one binary.
 
+mod backends;
 mod definitions;
+mod engine;
 mod templates;

@@ -1,0 +1,424 @@
+//! Workflow definitions, runs and steps. The engine changes a run only in
+//! [`Store::transition_run`], one transaction that holds the run (a row lock
+//! on PostgreSQL, the write lock on SQLite) so concurrent finishes of
+//! parallel steps see each other; workers take ready steps with
+//! [`Store::claim_step`] under a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+
+use crate::db::{begin_write, now, on_pool};
+use crate::{Store, StoreError};
+
+/// A saved version of a workflow.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct StoredWorkflow {
+    /// Name, unique in the tenant.
+    pub name: String,
+    /// 1, 2, … per save.
+    pub version: i64,
+    /// The definition as JSON.
+    pub definition: String,
+    /// Who saved it.
+    pub created_by: String,
+    /// When.
+    pub created_at: String,
+}
+
+/// A run of a workflow.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct Run {
+    /// Id (a UUID).
+    pub id: String,
+    /// Tenant.
+    pub tenant: String,
+    /// Workflow name.
+    pub workflow: String,
+    /// Workflow version.
+    pub version: i64,
+    /// `running`, `compensating`, `succeeded`, `failed` or `cancelled`.
+    pub state: String,
+    /// The input, as JSON.
+    pub input: String,
+    /// The output once succeeded, as JSON.
+    pub output: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The run that started this one as a step, if any.
+    pub parent_run: Option<String>,
+    /// That run's step.
+    pub parent_step: Option<String>,
+    /// Who started it.
+    pub started_by: String,
+    /// When it was started.
+    pub created_at: String,
+    /// When it last changed.
+    pub updated_at: String,
+    /// When it ended.
+    pub finished_at: Option<String>,
+}
+
+/// One step of a run (or one compensation, `compensate.<step>`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct StepRow {
+    /// Run id.
+    pub run_id: String,
+    /// Step id.
+    pub step_id: String,
+    /// `pending`, `ready`, `running`, `waiting` (approval), `succeeded`,
+    /// `failed`, `skipped` or `cancelled`.
+    pub state: String,
+    /// Attempts started.
+    pub attempt: i64,
+    /// Order among compensations.
+    pub seq: i64,
+    /// When it may start.
+    pub ready_at: Option<String>,
+    /// The worker holding it.
+    pub lease_owner: Option<String>,
+    /// Until when.
+    pub lease_until: Option<String>,
+    /// The input of its last attempt, as JSON.
+    pub input: Option<String>,
+    /// Its output, as JSON.
+    pub output: Option<String>,
+    /// Its last error.
+    pub error: Option<String>,
+    /// Who approved or rejected it.
+    pub decided_by: Option<String>,
+    /// When its first attempt started.
+    pub started_at: Option<String>,
+    /// When it ended.
+    pub finished_at: Option<String>,
+}
+
+impl StepRow {
+    /// A step that has not started, ready at `ready_at` or waiting for its needs.
+    pub fn new(run_id: &str, step_id: &str, ready_at: Option<String>) -> StepRow {
+        StepRow {
+            run_id: run_id.into(),
+            step_id: step_id.into(),
+            state: if ready_at.is_some() { "ready" } else { "pending" }.into(),
+            attempt: 0,
+            seq: 0,
+            ready_at,
+            lease_owner: None,
+            lease_until: None,
+            input: None,
+            output: None,
+            error: None,
+            decided_by: None,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+}
+
+/// A run with all its steps, as one transaction sees them.
+#[derive(Debug, Clone)]
+pub struct RunSnapshot {
+    /// The run.
+    pub run: Run,
+    /// Its steps, by id.
+    pub steps: Vec<StepRow>,
+}
+
+impl RunSnapshot {
+    /// The step with id `id`.
+    pub fn step(&self, id: &str) -> Option<&StepRow> {
+        self.steps.iter().find(|s| s.step_id == id)
+    }
+}
+
+/// A change [`Store::transition_run`] writes: steps are written whole
+/// (inserted or replaced), the run's state and results are replaced.
+#[derive(Debug, Clone, Default)]
+pub struct Transition {
+    /// Steps to insert or replace.
+    pub steps: Vec<StepRow>,
+    /// The run's new state, output and error, and whether it ended.
+    pub run: Option<RunChange>,
+}
+
+/// A run's new state.
+#[derive(Debug, Clone)]
+pub struct RunChange {
+    /// New state.
+    pub state: String,
+    /// Output (JSON).
+    pub output: Option<String>,
+    /// Error.
+    pub error: Option<String>,
+    /// Whether the run ended.
+    pub finished: bool,
+}
+
+/// A step a worker took, with its lease.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Claim {
+    /// Run id.
+    pub run_id: String,
+    /// Step id.
+    pub step_id: String,
+    /// This attempt's number (from 1).
+    pub attempt: i64,
+}
+
+/// Inserts or replaces a step row (a macro: the statement is built for each backend's executor).
+macro_rules! upsert_step {
+    ($executor:expr, $step:expr) => {{
+        let step: &StepRow = $step;
+        sqlx::query(&format!(
+            "INSERT INTO workflow_steps ({STEP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, attempt = excluded.attempt, \
+             seq = excluded.seq, ready_at = excluded.ready_at, lease_owner = excluded.lease_owner, \
+             lease_until = excluded.lease_until, input = excluded.input, output = excluded.output, \
+             error = excluded.error, decided_by = excluded.decided_by, started_at = excluded.started_at, \
+             finished_at = excluded.finished_at"
+        ))
+        .bind(&step.run_id)
+        .bind(&step.step_id)
+        .bind(&step.state)
+        .bind(step.attempt)
+        .bind(step.seq)
+        .bind(&step.ready_at)
+        .bind(&step.lease_owner)
+        .bind(&step.lease_until)
+        .bind(&step.input)
+        .bind(&step.output)
+        .bind(&step.error)
+        .bind(&step.decided_by)
+        .bind(&step.started_at)
+        .bind(&step.finished_at)
+        .execute($executor)
+        .await?
+    }};
+}
+
+const RUN_COLUMNS: &str = "id, tenant, workflow, version, state, input, output, error, parent_run, parent_step, \
+     started_by, created_at, updated_at, finished_at";
+const STEP_COLUMNS: &str = "run_id, step_id, state, attempt, seq, ready_at, lease_owner, lease_until, input, output, \
+     error, decided_by, started_at, finished_at";
+
+impl Store {
+    /// Saves `definition` (JSON) as the next version of `name`; returns the version.
+    pub async fn put_workflow(&self, tenant: &str, name: &str, definition: &str, by: &str) -> Result<i64, StoreError> {
+        let at = now();
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_with(begin_write(pool)).await?;
+            let latest: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(version) FROM workflows WHERE tenant = $1 AND name = $2")
+                    .bind(tenant)
+                    .bind(name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let version = latest.unwrap_or(0) + 1;
+            sqlx::query(
+                "INSERT INTO workflows (tenant, name, version, definition, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(tenant)
+            .bind(name)
+            .bind(version)
+            .bind(definition)
+            .bind(by)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(version)
+        })
+    }
+
+    /// Version `version` of workflow `name`, or its newest with `None`.
+    pub async fn workflow(
+        &self,
+        tenant: &str,
+        name: &str,
+        version: Option<i64>,
+    ) -> Result<Option<StoredWorkflow>, StoreError> {
+        Ok(on_pool!(self, |pool| sqlx::query_as(
+            "SELECT name, version, definition, created_by, created_at FROM workflows \
+             WHERE tenant = $1 AND name = $2 AND ($3 IS NULL OR version = $3) ORDER BY version DESC LIMIT 1"
+        )
+        .bind(tenant)
+        .bind(name)
+        .bind(version)
+        .fetch_optional(pool)
+        .await)?)
+    }
+
+    /// The newest version of every workflow of `tenant`, by name.
+    pub async fn workflows(&self, tenant: &str) -> Result<Vec<StoredWorkflow>, StoreError> {
+        Ok(on_pool!(self, |pool| sqlx::query_as(
+            "SELECT w.name, w.version, w.definition, w.created_by, w.created_at FROM workflows w \
+             WHERE w.tenant = $1 AND w.version = (SELECT MAX(version) FROM workflows v \
+             WHERE v.tenant = w.tenant AND v.name = w.name) ORDER BY w.name"
+        )
+        .bind(tenant)
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    /// Records a new run and its first steps in one transaction.
+    pub async fn create_run(&self, run: &Run, steps: &[StepRow]) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_with(begin_write(pool)).await?;
+            sqlx::query(&format!(
+                "INSERT INTO workflow_runs ({RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            ))
+            .bind(&run.id)
+            .bind(&run.tenant)
+            .bind(&run.workflow)
+            .bind(run.version)
+            .bind(&run.state)
+            .bind(&run.input)
+            .bind(&run.output)
+            .bind(&run.error)
+            .bind(&run.parent_run)
+            .bind(&run.parent_step)
+            .bind(&run.started_by)
+            .bind(&run.created_at)
+            .bind(&run.updated_at)
+            .bind(&run.finished_at)
+            .execute(&mut *tx)
+            .await?;
+            for step in steps {
+                upsert_step!(&mut *tx, step);
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The run `id`, with its steps; only `tenant`'s when one is named.
+    pub async fn run(&self, tenant: Option<&str>, id: &str) -> Result<Option<RunSnapshot>, StoreError> {
+        on_pool!(self, |pool| {
+            let run: Option<Run> = sqlx::query_as(&format!(
+                "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE id = $1 AND ($2 IS NULL OR tenant = $2)"
+            ))
+            .bind(id)
+            .bind(tenant)
+            .fetch_optional(pool)
+            .await?;
+            let Some(run) = run else { return Ok(None) };
+            let steps = sqlx::query_as(&format!(
+                "SELECT {STEP_COLUMNS} FROM workflow_steps WHERE run_id = $1 ORDER BY seq, started_at, step_id"
+            ))
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            Ok(Some(RunSnapshot { run, steps }))
+        })
+    }
+
+    /// The newest runs of `tenant` (of one workflow, if named), newest first.
+    pub async fn runs(&self, tenant: &str, workflow: Option<&str>, limit: i64) -> Result<Vec<Run>, StoreError> {
+        Ok(on_pool!(self, |pool| sqlx::query_as(&format!(
+            "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE tenant = $1 AND ($2 IS NULL OR workflow = $2) \
+             ORDER BY created_at DESC, id LIMIT $3"
+        ))
+        .bind(tenant)
+        .bind(workflow)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    /// Takes one step that is ready (or whose lease ran out) for `owner`
+    /// until `lease_until`, counting an attempt.
+    pub async fn claim_step(&self, owner: &str, lease_until: &str) -> Result<Option<Claim>, StoreError> {
+        let at = now();
+        let pick = "SELECT run_id, step_id FROM workflow_steps \
+             WHERE (state = 'ready' AND ready_at <= $3) OR (state = 'running' AND lease_until < $3) \
+             ORDER BY ready_at LIMIT 1";
+        let update = |pick: &str| {
+            format!(
+                "UPDATE workflow_steps SET state = 'running', lease_owner = $1, lease_until = $2, \
+                 attempt = attempt + 1, started_at = COALESCE(started_at, $3) \
+                 WHERE (run_id, step_id) IN ({pick}) RETURNING run_id, step_id, attempt"
+            )
+        };
+        let claim = match &self.pool {
+            crate::db::Pool::Sqlite(pool) => {
+                sqlx::query_as(&update(pick))
+                    .bind(owner)
+                    .bind(lease_until)
+                    .bind(&at)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            crate::db::Pool::Postgres(pool) => {
+                sqlx::query_as(&update(&format!("{pick} FOR UPDATE SKIP LOCKED")))
+                    .bind(owner)
+                    .bind(lease_until)
+                    .bind(&at)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        Ok(claim)
+    }
+
+    /// Extends `owner`'s lease on a step; false when it no longer holds it.
+    pub async fn extend_lease(&self, claim: &Claim, owner: &str, until: &str) -> Result<bool, StoreError> {
+        let changed = on_pool!(self, |pool| sqlx::query(
+            "UPDATE workflow_steps SET lease_until = $1 \
+             WHERE run_id = $2 AND step_id = $3 AND state = 'running' AND lease_owner = $4 AND attempt = $5"
+        )
+        .bind(until)
+        .bind(&claim.run_id)
+        .bind(&claim.step_id)
+        .bind(owner)
+        .bind(claim.attempt)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
+    /// Changes run `run_id` as `decide` says, given the run and all its steps
+    /// as they are while the run is held; returns what `decide` returned.
+    pub async fn transition_run<T>(
+        &self,
+        run_id: &str,
+        decide: impl FnOnce(&RunSnapshot) -> Result<(Transition, T), StoreError>,
+    ) -> Result<T, StoreError> {
+        let at = now();
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_with(begin_write(pool)).await?;
+            let lock = if self.backend() == "postgres" { " FOR UPDATE" } else { "" };
+            let run: Option<Run> = sqlx::query_as(&format!(
+                "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE id = $1{lock}"
+            ))
+            .bind(run_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let run = run.ok_or_else(|| StoreError::NotFound(format!("run `{run_id}`")))?;
+            let steps = sqlx::query_as(&format!(
+                "SELECT {STEP_COLUMNS} FROM workflow_steps WHERE run_id = $1 ORDER BY seq, step_id"
+            ))
+            .bind(run_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let (transition, result) = decide(&RunSnapshot { run, steps })?;
+            for step in &transition.steps {
+                upsert_step!(&mut *tx, step);
+            }
+            if let Some(change) = &transition.run {
+                sqlx::query(
+                    "UPDATE workflow_runs SET state = $1, output = $2, error = $3, updated_at = $4, \
+                     finished_at = CASE WHEN $5 THEN $4 ELSE finished_at END WHERE id = $6",
+                )
+                .bind(&change.state)
+                .bind(&change.output)
+                .bind(&change.error)
+                .bind(&at)
+                .bind(change.finished)
+                .bind(run_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(result)
+        })
+    }
+}
+
