@@ -384,13 +384,16 @@ impl Store {
         let at = now();
         on_pool!(self, |pool| {
             let mut tx = pool.begin_with(begin_write(pool)).await?;
-            let lock = if self.backend() == "postgres" { " FOR UPDATE" } else { "" };
-            let run: Option<Run> = sqlx::query_as(&format!(
-                "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE id = $1{lock}"
-            ))
-            .bind(run_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let lock = if self.backend() == "postgres" {
+                " FOR UPDATE"
+            } else {
+                ""
+            };
+            let run: Option<Run> =
+                sqlx::query_as(&format!("SELECT {RUN_COLUMNS} FROM workflow_runs WHERE id = $1{lock}"))
+                    .bind(run_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let run = run.ok_or_else(|| StoreError::NotFound(format!("run `{run_id}`")))?;
             let steps = sqlx::query_as(&format!(
                 "SELECT {STEP_COLUMNS} FROM workflow_steps WHERE run_id = $1 ORDER BY seq, step_id"
@@ -421,4 +424,3 @@ impl Store {
         })
     }
 }
-

@@ -143,7 +143,10 @@ impl<R: StepRunner> Engine<R> {
         let parsed: Definition = serde_json::from_str(&stored.definition)
             .map_err(|e| EngineError::Invalid(format!("stored workflow `{name}` does not parse: {e}")))?;
         let parsed = Arc::new(parsed);
-        self.definitions.lock().expect("not poisoned").insert(key, parsed.clone());
+        self.definitions
+            .lock()
+            .expect("not poisoned")
+            .insert(key, parsed.clone());
         Ok(parsed)
     }
 
@@ -263,7 +266,10 @@ impl<R: StepRunner> Engine<R> {
             }
         }
         let outcome = if compensating {
-            let undo = step.compensate.as_ref().expect("compensation rows exist for compensated steps");
+            let undo = step
+                .compensate
+                .as_ref()
+                .expect("compensation rows exist for compensated steps");
             let action = match (&undo.component, &undo.tool) {
                 (Some(call), _) => Action::Component {
                     plugin: call.plugin.clone(),
@@ -286,11 +292,18 @@ impl<R: StepRunner> Engine<R> {
         } else if let Some(sub) = &step.workflow {
             let sub_input = render(&context, &sub.input)?;
             match self
-                .start_child(&run.tenant, &sub.name, sub_input, &run.started_by, Some((&run.id, &step.id)))
+                .start_child(
+                    &run.tenant,
+                    &sub.name,
+                    sub_input,
+                    &run.started_by,
+                    Some((&run.id, &step.id)),
+                )
                 .await
             {
                 Ok(child) => {
-                    self.finish(&claim, Outcome::Waiting(Value::String(child.id.clone()))).await?;
+                    self.finish(&claim, Outcome::Waiting(Value::String(child.id.clone())))
+                        .await?;
                     // A child that ended before its step was marked waiting is taken in now.
                     let child = self.store.run(None, &child.id).await?.map(|s| s.run);
                     return self.after(child.filter(|c| ENDED.contains(&c.state.as_str()))).await;
@@ -377,9 +390,11 @@ impl<R: StepRunner> Engine<R> {
 
     /// Records an attempt's outcome and moves the run on, if this worker still holds the step.
     async fn finish(&self, claim: &Claim, outcome: Outcome) -> Result<(), EngineError> {
-        let snapshot = self.store.run(None, &claim.run_id).await?.ok_or_else(|| {
-            EngineError::NotFound(format!("run `{}` not found", claim.run_id))
-        })?;
+        let snapshot = self
+            .store
+            .run(None, &claim.run_id)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("run `{}` not found", claim.run_id)))?;
         let definition = self
             .definition(&snapshot.run.tenant, &snapshot.run.workflow, snapshot.run.version)
             .await?;
@@ -464,7 +479,9 @@ impl<R: StepRunner> Engine<R> {
             .await?;
         let is_approval = find(&definition, step_id).is_ok_and(|s| s.approval.is_some());
         if !is_approval {
-            return Err(EngineError::NotFound(format!("run `{run_id}` has no approval step `{step_id}`")));
+            return Err(EngineError::NotFound(format!(
+                "run `{run_id}` has no approval step `{step_id}`"
+            )));
         }
         let decision = serde_json::json!({ "approved": approve, "by": by, "comment": comment });
         let ended = self
@@ -483,7 +500,10 @@ impl<R: StepRunner> Engine<R> {
                 } else {
                     Outcome::Failed(StepError {
                         code: "rejected".into(),
-                        message: format!("rejected by {by}{}", comment.map(|c| format!(": {c}")).unwrap_or_default()),
+                        message: format!(
+                            "rejected by {by}{}",
+                            comment.map(|c| format!(": {c}")).unwrap_or_default()
+                        ),
                         retryable: false,
                     })
                 };
@@ -571,7 +591,10 @@ fn action_of(step: &Step, context: &Context<'_>) -> Result<Action, EngineError> 
             input: render(context, &call.input)?,
         });
     }
-    let call = step.tool.as_ref().expect("a validated step calls a component or a tool here");
+    let call = step
+        .tool
+        .as_ref()
+        .expect("a validated step calls a component or a tool here");
     Ok(Action::Tool {
         plugin: call.plugin.clone(),
         name: call.name.clone(),
@@ -584,7 +607,10 @@ fn action_of(step: &Step, context: &Context<'_>) -> Result<Action, EngineError> 
 /// checked its condition).
 fn make_ready(row: &mut StepRow, step: &Step) {
     row.state = "ready".into();
-    let delay = step.wait.as_ref().map_or(Duration::ZERO, |w| Duration::from_secs(w.seconds));
+    let delay = step
+        .wait
+        .as_ref()
+        .map_or(Duration::ZERO, |w| Duration::from_secs(w.seconds));
     row.ready_at = Some(at(delay));
 }
 
@@ -698,20 +724,29 @@ impl<'a> Plan<'a> {
         if self.run.state != "running" {
             return;
         }
-        let states: HashMap<String, String> =
-            self.steps.iter().map(|s| (s.step_id.clone(), s.state.clone())).collect();
+        let states: HashMap<String, String> = self
+            .steps
+            .iter()
+            .map(|s| (s.step_id.clone(), s.state.clone()))
+            .collect();
         let definition = self.definition;
         for step in &definition.steps {
             let Some(i) = self.index(&step.id) else { continue };
-            let met = step.needs.iter().all(|n| states.get(n).is_some_and(|s| DONE.contains(&s.as_str())));
+            let met = step
+                .needs
+                .iter()
+                .all(|n| states.get(n).is_some_and(|s| DONE.contains(&s.as_str())));
             if self.steps[i].state == "pending" && met {
                 make_ready(self.touch(i), step);
             }
         }
         let all_done = self.steps.iter().all(|s| DONE.contains(&s.state.as_str()));
         if all_done {
-            let needed: std::collections::HashSet<&str> =
-                definition.steps.iter().flat_map(|s| s.needs.iter().map(String::as_str)).collect();
+            let needed: std::collections::HashSet<&str> = definition
+                .steps
+                .iter()
+                .flat_map(|s| s.needs.iter().map(String::as_str))
+                .collect();
             let mut output = Map::new();
             for step in &self.steps {
                 if !needed.contains(step.step_id.as_str()) && step.state == "succeeded" {
@@ -727,7 +762,10 @@ impl<'a> Plan<'a> {
     fn fail(&mut self, reason: String) {
         let now = at(Duration::ZERO);
         for i in 0..self.steps.len() {
-            if matches!(self.steps[i].state.as_str(), "pending" | "ready" | "running" | "waiting") {
+            if matches!(
+                self.steps[i].state.as_str(),
+                "pending" | "ready" | "running" | "waiting"
+            ) {
                 let row = self.touch(i);
                 row.state = "cancelled".into();
                 row.lease_owner = None;

@@ -116,7 +116,10 @@ async fn drive(engine: &Engine<Script>, store: &Store, id: &str) -> RunSnapshot 
         let snapshot = store.run(Some("acme"), id).await.unwrap().unwrap();
         let settled = ["succeeded", "failed", "cancelled"].contains(&snapshot.run.state.as_str())
             || snapshot.steps.iter().any(|s| s.state == "waiting")
-                && !snapshot.steps.iter().any(|s| ["ready", "running"].contains(&s.state.as_str()));
+                && !snapshot
+                    .steps
+                    .iter()
+                    .any(|s| ["ready", "running"].contains(&s.state.as_str()));
         if settled {
             return snapshot;
         }
@@ -204,7 +207,11 @@ async fn retries_end_at_max_attempts(store: Store) {
     let done = drive(&engine, &store, &run.id).await;
     assert_eq!(done.run.state, "failed");
     assert_eq!(script.calls_of("shaky").len(), 2);
-    assert!(done.run.error.as_deref().unwrap().contains("step `shaky` failed"), "{:?}", done.run.error);
+    assert!(
+        done.run.error.as_deref().unwrap().contains("step `shaky` failed"),
+        "{:?}",
+        done.run.error
+    );
 }
 
 async fn a_non_retryable_error_fails_the_run_and_compensates(store: Store) {
@@ -285,12 +292,24 @@ steps:
     assert_eq!(waiting.run.state, "running");
     assert_eq!(state_of(&waiting, "review"), "waiting");
     assert_eq!(state_of(&waiting, "ship"), "pending");
-    let err = engine.decide("acme", &run.id, "build", true, "bob", None).await.unwrap_err();
+    let err = engine
+        .decide("acme", &run.id, "build", true, "bob", None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, EngineError::NotFound(_)), "{err}");
-    let err = engine.decide("other", &run.id, "review", true, "bob", None).await.unwrap_err();
+    let err = engine
+        .decide("other", &run.id, "review", true, "bob", None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, EngineError::NotFound(_)), "another tenant's run: {err}");
-    engine.decide("acme", &run.id, "review", true, "bob", Some("ok")).await.unwrap();
-    let err = engine.decide("acme", &run.id, "review", true, "bob", None).await.unwrap_err();
+    engine
+        .decide("acme", &run.id, "review", true, "bob", Some("ok"))
+        .await
+        .unwrap();
+    let err = engine
+        .decide("acme", &run.id, "review", true, "bob", None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, EngineError::Conflict(_)), "decided twice: {err}");
     let done = drive(&engine, &store, &run.id).await;
     assert_eq!(done.run.state, "succeeded", "{:?}", done.run.error);
@@ -299,11 +318,20 @@ steps:
 
     let run = engine.start("acme", "release", json!({}), "alice").await.unwrap();
     drive(&engine, &store, &run.id).await;
-    engine.decide("acme", &run.id, "review", false, "carol", Some("not yet")).await.unwrap();
+    engine
+        .decide("acme", &run.id, "review", false, "carol", Some("not yet"))
+        .await
+        .unwrap();
     let done = drive(&engine, &store, &run.id).await;
     assert_eq!(done.run.state, "failed");
     assert_eq!(state_of(&done, "ship"), "cancelled");
-    assert!(done.run.error.as_deref().unwrap().contains("rejected by carol: not yet"));
+    assert!(
+        done.run
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("rejected by carol: not yet")
+    );
 }
 
 async fn conditions_skip_loops_fan_out_and_waits_wait(store: Store) {
@@ -333,7 +361,12 @@ steps:
     let engine = engine(&store, &script);
     let started = Instant::now();
     let run = engine
-        .start("acme", "shapes", json!({"pages": ["a", "b", "c"], "mode": "fast"}), "alice")
+        .start(
+            "acme",
+            "shapes",
+            json!({"pages": ["a", "b", "c"], "mode": "fast"}),
+            "alice",
+        )
         .await
         .unwrap();
     let done = drive(&engine, &store, &run.id).await;
@@ -344,14 +377,22 @@ steps:
         json!([{"echo": {"page": "a", "at": 0}}, {"echo": {"page": "b", "at": 1}}, {"echo": {"page": "c", "at": 2}}])
     );
     let keys: Vec<String> = script.calls_of("pages").into_iter().map(|s| s.key).collect();
-    assert_eq!(keys, (0..3).map(|i| format!("{}/pages/{i}", run.id)).collect::<Vec<_>>());
+    assert_eq!(
+        keys,
+        (0..3).map(|i| format!("{}/pages/{i}", run.id)).collect::<Vec<_>>()
+    );
     assert_eq!(state_of(&done, "cheap"), "succeeded");
     assert_eq!(state_of(&done, "thorough"), "skipped");
     assert_eq!(state_of(&done, "pause"), "succeeded");
 }
 
 async fn a_sub_workflow_runs_as_one_step(store: Store) {
-    save(&store, "child", r#"{"steps": [{"id": "work", "component": {"plugin": "echo", "input": "${input}"}}]}"#).await;
+    save(
+        &store,
+        "child",
+        r#"{"steps": [{"id": "work", "component": {"plugin": "echo", "input": "${input}"}}]}"#,
+    )
+    .await;
     save(
         &store,
         "parent",
@@ -402,7 +443,12 @@ async fn a_cancelled_run_discards_a_running_attempt(store: Store) {
 }
 
 async fn a_step_whose_worker_died_is_taken_over_after_its_lease(store: Store) {
-    save(&store, "one", r#"{"steps": [{"id": "only", "component": {"plugin": "echo"}}]}"#).await;
+    save(
+        &store,
+        "one",
+        r#"{"steps": [{"id": "only", "component": {"plugin": "echo"}}]}"#,
+    )
+    .await;
     let script = Script::new(&[]);
     let engine = engine(&store, &script);
     let run = engine.start("acme", "one", json!({}), "alice").await.unwrap();
