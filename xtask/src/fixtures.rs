@@ -1,17 +1,36 @@
-//! What the end-to-end tests start beside `pa`: Debian's OpenLDAP server
-//! (`slapd`) and the `oidc-provider` OpenID provider (`tests/fixtures/oidc`).
+//! What the tests need beside `pa`: Debian's OpenLDAP server (`slapd`), the
+//! `oidc-provider` OpenID provider (`tests/fixtures/oidc`), and the tools
+//! `deploy/test.sh` checks the deployment files with.
 
 use std::path::Path;
 use std::process::Command;
 
 use crate::{Result, root, run};
 
+/// Debian packages, each with a file that shows it is installed.
+const PACKAGES: [(&str, &str); 8] = [
+    ("slapd", "/usr/sbin/slapd"),
+    ("ldap-utils", "/usr/bin/ldapsearch"),
+    ("prometheus", "/usr/bin/promtool"),
+    ("prometheus-alertmanager", "/usr/bin/amtool"),
+    ("nginx", "/usr/sbin/nginx"),
+    ("openssl", "/usr/bin/openssl"),
+    ("python3-yaml", "/usr/lib/python3/dist-packages/yaml/__init__.py"),
+    ("shellcheck", "/usr/bin/shellcheck"),
+];
+
 /// Installs the fixtures' packages when missing.
 pub fn ensure() -> Result {
-    if !Path::new("/usr/sbin/slapd").exists() || !Path::new("/usr/bin/ldapsearch").exists() {
+    let missing: Vec<&str> = PACKAGES
+        .iter()
+        .filter(|(_, file)| !Path::new(file).exists())
+        .map(|(package, _)| *package)
+        .collect();
+    if !missing.is_empty() {
         let install = || {
             run(Command::new("apt-get")
-                .args(["install", "-y", "--no-install-recommends", "slapd", "ldap-utils"])
+                .args(["install", "-y", "--no-install-recommends"])
+                .args(&missing)
                 .env("DEBIAN_FRONTEND", "noninteractive"))
         };
         install().or_else(|_| run(Command::new("apt-get").arg("update")).and_then(|()| install()))?;

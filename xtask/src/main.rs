@@ -124,6 +124,7 @@ fn test() -> Result {
         "warnings",
     ]))?;
     fixtures::ensure()?;
+    run(Command::new("bash").arg(root().join("deploy/test.sh")))?;
     run(cargo()
         .args(["test", "--release", "--workspace"])
         .env("PA_GUESTS", guests_dir())
