@@ -220,9 +220,70 @@ async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u3
             let callback = idps.oidc.sign_in(&authorize, "alice", "alice-pass").await.unwrap();
             (callback.strip_prefix(&admin.url).unwrap().to_string(), None)
         }
+        ("GET", "/workflows") => (format!("{t}/workflows"), None),
+        ("PUT", "/workflows/{workflow}") => (format!("{t}/workflows/flow{n}"), body(gate_workflow())),
+        ("GET", "/workflows/{workflow}") => {
+            save_workflow(admin, tenant, "gate").await;
+            (format!("{t}/workflows/gate"), None)
+        }
+        ("POST", "/workflows/{workflow}/runs") => {
+            save_workflow(admin, tenant, "gate").await;
+            (format!("{t}/workflows/gate/runs"), body(json!({"input": {"n": n}})))
+        }
+        ("GET", "/runs") => (format!("{t}/runs"), None),
+        ("GET", "/runs/{run}") | ("POST", "/runs/{run}/cancel") => {
+            let run = waiting_run(admin, tenant).await;
+            let action = if e.method == Method::GET { "" } else { "/cancel" };
+            (format!("{t}/runs/{run}{action}"), None)
+        }
+        ("POST", "/runs/{run}/steps/{step}/approve") | ("POST", "/runs/{run}/steps/{step}/reject") => {
+            let run = waiting_run(admin, tenant).await;
+            let decision = e.path.rsplit('/').next().unwrap();
+            (
+                format!("{t}/runs/{run}/steps/gate/{decision}"),
+                body(json!({"comment": "matrix"})),
+            )
+        }
         ("GET", "/mcp") => (format!("{t}/mcp"), None),
         ("PUT", "/mcp") => (format!("{t}/mcp"), body(json!({"access": "api-key"}))),
         (method, path) => panic!("docs/permissions.md lists {method} {path}: add a case for it to this test"),
+    }
+}
+
+/// A workflow of one approval step, which waits until someone decides.
+fn gate_workflow() -> Value {
+    json!({"description": "waits for a decision", "steps": [{"id": "gate", "approval": {"message": "go?"}}]})
+}
+
+async fn save_workflow(admin: &Api, tenant: &str, name: &str) {
+    let path = format!("/api/v1/tenants/{tenant}/workflows/{name}");
+    let (status, body) = admin.send_json(Method::PUT, &path, gate_workflow()).await;
+    assert_eq!(status, 201, "{body}");
+}
+
+/// A run of the gate workflow in `tenant` whose approval step is waiting.
+async fn waiting_run(admin: &Api, tenant: &str) -> String {
+    save_workflow(admin, tenant, "gate").await;
+    let (status, run) = admin
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/tenants/{tenant}/workflows/gate/runs"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 201, "{run}");
+    let id = run["id"].as_str().unwrap().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (status, run) = admin
+            .send(Method::GET, &format!("/api/v1/tenants/{tenant}/runs/{id}"), None)
+            .await;
+        assert_eq!(status, 200, "{run}");
+        if run["steps"][0]["state"] == "waiting" {
+            return id;
+        }
+        assert!(std::time::Instant::now() < deadline, "the gate never waited: {run}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

@@ -13,3 +13,4 @@ mod mcp;
 mod registry;
 mod support;
 mod up;
+mod workflows;

@@ -76,6 +76,9 @@ struct ServeArgs {
     /// Browser origins allowed to call the API cross-origin (comma-separated, or `*`).
     #[arg(long, env = "PA_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
+    /// Workflow steps this node runs at once.
+    #[arg(long, env = "PA_WORKFLOW_WORKERS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    workflow_workers: u16,
 }
 
 #[derive(clap::Args)]
@@ -185,6 +188,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         redis_url: args.redis_url,
         redis_prefix: args.redis_prefix,
         cors_origins: args.cors_origins,
+        workflow_workers: usize::from(args.workflow_workers),
     })
     .await?;
     match std::env::var("PA_ADMIN_TOKEN") {

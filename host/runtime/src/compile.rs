@@ -50,7 +50,7 @@ impl Compiler {
 
 fn engine_name(world: World) -> &'static str {
     match world {
-        World::HttpP2 | World::ToolServer | World::Exports => "p2",
+        World::HttpP2 | World::ToolServer | World::Exports | World::WorkflowStep => "p2",
         World::HttpP3 => "p3",
     }
 }

@@ -49,6 +49,7 @@ pub(crate) enum Pre {
     P2(wasmtime_wasi_http::p2::bindings::ProxyPre<InstanceState>),
     P3(wasmtime_wasi_http::p3::bindings::ServicePre<InstanceState>),
     Tools(crate::tools::Kind),
+    Step(crate::steps::WorkflowStepPre<InstanceState>),
 }
 
 /// The host's WebAssembly runtime, shared by every tenant.
@@ -122,6 +123,7 @@ impl Runtime {
             World::ToolServer => Pre::Tools(crate::tools::Kind::World(
                 crate::tools::ToolServerPre::new(pre).map_err(link)?,
             )),
+            World::WorkflowStep => Pre::Step(crate::steps::WorkflowStepPre::new(pre).map_err(link)?),
             World::Exports => {
                 let (funcs, skipped) = crate::exports::exported_funcs(&kit.engine, &component);
                 if funcs.is_empty() {
@@ -141,7 +143,7 @@ impl Runtime {
 
     fn kit(&self, world: World) -> &EngineKit {
         match world {
-            World::HttpP2 | World::ToolServer | World::Exports => &self.p2,
+            World::HttpP2 | World::ToolServer | World::Exports | World::WorkflowStep => &self.p2,
             World::HttpP3 => &self.p3,
         }
     }

@@ -3,6 +3,7 @@
 use crate::engine::Pre;
 use crate::http::{FunctionConfig, HttpFunction};
 use crate::sandbox::Sandbox;
+use crate::steps::StepComponent;
 use crate::tools::ToolServer;
 use crate::{Prepared, Runtime};
 
@@ -13,6 +14,8 @@ pub enum Plugin {
     Http(HttpFunction),
     /// An MCP tool server.
     Tools(ToolServer),
+    /// A workflow step.
+    Step(StepComponent),
 }
 
 impl Plugin {
@@ -23,6 +26,7 @@ impl Plugin {
             Pre::P2(pre) => Plugin::Http(HttpFunction::p2(pre, sandbox)),
             Pre::P3(pre) => Plugin::Http(HttpFunction::p3(pre, sandbox)),
             Pre::Tools(kind) => Plugin::Tools(ToolServer::new(kind.clone(), sandbox)),
+            Pre::Step(pre) => Plugin::Step(StepComponent::new(pre.clone(), sandbox)),
         }
     }
 
@@ -31,6 +35,7 @@ impl Plugin {
         match self {
             Plugin::Http(f) => f.fuel_consumed(),
             Plugin::Tools(t) => t.fuel_consumed(),
+            Plugin::Step(s) => s.fuel_consumed(),
         }
     }
 
@@ -39,6 +44,7 @@ impl Plugin {
         match self {
             Plugin::Http(f) => f.peak_memory(),
             Plugin::Tools(t) => t.peak_memory(),
+            Plugin::Step(s) => s.peak_memory(),
         }
     }
 }

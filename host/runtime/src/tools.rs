@@ -32,6 +32,8 @@ mod bindings {
 }
 
 pub(crate) use bindings::ToolServerPre;
+/// The host-service interfaces, shared with the workflow-step world.
+pub(crate) use bindings::powerautomation::plugin as interfaces;
 use bindings::powerautomation::plugin::{config, host, key_value};
 
 /// The data types of the tool-server world (tools, content blocks, results).

@@ -17,6 +17,9 @@ pub enum World {
     /// Any other component with exports: its plain WIT functions are served
     /// as MCP tools.
     Exports,
+    /// `powerautomation:plugin/workflow-step`: a workflow step (exports
+    /// `powerautomation:plugin/step@0.1.x`).
+    WorkflowStep,
 }
 
 impl World {
@@ -27,6 +30,7 @@ impl World {
             World::HttpP3 => "wasi:http/service@0.3",
             World::ToolServer => "powerautomation:plugin/tool-server@0.1",
             World::Exports => "plain WIT exports (MCP tools)",
+            World::WorkflowStep => "powerautomation:plugin/workflow-step@0.1",
         }
     }
 }
@@ -91,6 +95,8 @@ pub(crate) fn detect(iface: &Interface) -> Result<World, LoadError> {
     let has = |prefix: &str| iface.exports.iter().any(|e| e.starts_with(prefix));
     if has("powerautomation:plugin/tools@0.1.") {
         Ok(World::ToolServer)
+    } else if has("powerautomation:plugin/step@0.1.") {
+        Ok(World::WorkflowStep)
     } else if has("wasi:http/handler@0.3.") {
         Ok(World::HttpP3)
     } else if has("wasi:http/incoming-handler@0.2.") {
@@ -138,7 +144,7 @@ const PROVIDED: &[&str] = &[
     "fermyon:spin/variables@2",
 ];
 
-/// Interfaces provided only to tool servers.
+/// Interfaces provided only to tool servers and workflow steps.
 const PROVIDED_TOOLS: &[&str] = &[
     "powerautomation:plugin/types@0.1",
     "powerautomation:plugin/host@0.1",
@@ -200,7 +206,7 @@ pub(crate) fn missing_imports(iface: &Interface, world: World) -> Vec<String> {
             let only_for = match world {
                 World::HttpP2 | World::Exports => &[][..],
                 World::HttpP3 => PROVIDED_P3,
-                World::ToolServer => PROVIDED_TOOLS,
+                World::ToolServer | World::WorkflowStep => PROVIDED_TOOLS,
             };
             !(PROVIDED.contains(&key.as_str()) || only_for.contains(&key.as_str()))
         })

@@ -259,7 +259,7 @@ impl Deployments {
                 })?;
                 Some(Arc::new(catalog))
             }
-            Plugin::Http(_) => None,
+            Plugin::Http(_) | Plugin::Step(_) => None,
         };
         Ok((plugin_handle, catalog))
     }

@@ -117,10 +117,18 @@ async fn run(platform: &Platform, tenant: &str, plugin: &str, request: Request) 
         })?;
         auth::require(platform, &caller, tenant, Permission::FunctionInvoke).await?;
     }
-    let Plugin::Http(function) = &live.plugin else {
-        return Err(ApiError::not_found(format!(
-            "plugin `{plugin}` is an MCP tool server, not an HTTP function; use /t/{tenant}/mcp"
-        )));
+    let function = match &live.plugin {
+        Plugin::Http(function) => function,
+        Plugin::Tools(_) => {
+            return Err(ApiError::not_found(format!(
+                "plugin `{plugin}` is an MCP tool server, not an HTTP function; use /t/{tenant}/mcp"
+            )));
+        }
+        Plugin::Step(_) => {
+            return Err(ApiError::not_found(format!(
+                "plugin `{plugin}` is a workflow step, not an HTTP function; run it in a workflow"
+            )));
+        }
     };
     platform.metering.admit(tenant).await?;
     let _tenant_permit = platform

@@ -22,6 +22,7 @@ mod ratelimit;
 mod routes;
 pub mod up;
 mod versioning;
+mod workflows;
 
 pub use pa_runtime::{Compiler, compile_worker};
 pub use platform::{Platform, PlatformConfig, app, verify_audit};

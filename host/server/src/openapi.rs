@@ -23,6 +23,10 @@ use crate::routes::{Endpoint, endpoints};
 const NAME_PATTERN: &str = "^[a-z][a-z0-9-]{0,62}$";
 /// Months.
 const PERIOD_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
+/// Run ids (UUIDs).
+const RUN_PATTERN: &str = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
+/// Workflow step ids.
+const STEP_PATTERN: &str = "^[a-z][a-z0-9_-]{0,62}$";
 /// Usernames.
 const USERNAME_PATTERN: &str = "^[a-z0-9._@-]{1,64}$";
 /// Semantic versions.
@@ -46,7 +50,9 @@ fn integer(min: i64, max: i64) -> RefOr<Schema> {
 
 fn path_parameter(name: &str) -> utoipa::openapi::path::Parameter {
     let pattern = match name {
-        "tenant" | "name" | "role" | "team" | "plan" | "provider" => Some(NAME_PATTERN),
+        "tenant" | "name" | "role" | "team" | "plan" | "provider" | "workflow" => Some(NAME_PATTERN),
+        "run" => Some(RUN_PATTERN),
+        "step" => Some(STEP_PATTERN),
         "period" => Some(PERIOD_PATTERN),
         "username" => Some(USERNAME_PATTERN),
         "version" => Some(VERSION_PATTERN),
@@ -92,6 +98,8 @@ fn json_body(action: &str) -> Option<RefOr<Schema>> {
         "auth.ldap" => api::providers::LdapLogin::schema(),
         "idp.put" => provider_body(),
         "tenant.plan" => api::billing::TenantPlanRequest::schema(),
+        "run.start" => api::workflows::StartRequest::schema(),
+        "run.approve" | "run.reject" => api::workflows::DecisionRequest::schema(),
         _ => return None,
     })
 }
@@ -113,6 +121,10 @@ fn query_parameters(action: &str) -> Vec<utoipa::openapi::path::Parameter> {
             params
         }
         "usage.read" => vec![query_parameter("period", string(Some(PERIOD_PATTERN)))],
+        "run.list" => vec![
+            query_parameter("workflow", string(Some(NAME_PATTERN))),
+            query_parameter("limit", integer(1, 1000)),
+        ],
         "auth.providers" => vec![required_query("tenant", string(Some(NAME_PATTERN)))],
         "auth.oidc.start" => vec![
             required_query("tenant", string(Some(NAME_PATTERN))),
@@ -146,7 +158,7 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
 
 fn success_statuses(e: &Endpoint) -> &'static [&'static str] {
     match e.guard.action {
-        "user.create" | "key.create" => &["201"],
+        "user.create" | "key.create" | "workflow.put" | "run.start" => &["201"],
         "tenant.create" | "member.set" | "plugin.upload" => &["200", "201"],
         "auth.oidc.start" => &["303"],
         "auth.oidc.callback" => &["200", "303"],
@@ -162,7 +174,21 @@ fn success_media(e: &Endpoint) -> &'static [&'static str] {
     }
 }
 
-/// `{"permissions": [...]}` with the permission names the server knows.
+/// The outline of a workflow definition; the server checks the rest and
+/// names what is wrong.
+fn definition_body() -> RefOr<Schema> {
+    let step = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("id", string(Some(STEP_PATTERN)))
+        .required("id");
+    ObjectBuilder::new()
+        .property("description", string(Some(r"^[^\x00]*$")))
+        .property("steps", ArrayBuilder::new().items(step).min_items(Some(1)))
+        .required("steps")
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .into()
+}
+
 /// A provider's settings: one closed object per kind, its fields and its
 /// `kind` tag together (utoipa's derived `allOf` of a closed object and the
 /// tag admits no value at all).
@@ -182,6 +208,7 @@ fn provider_body() -> RefOr<Schema> {
         .into()
 }
 
+/// `{"permissions": [...]}` with the permission names the server knows.
 fn role_body() -> RefOr<Schema> {
     let names: Vec<&str> = Permission::ALL.iter().map(|p| p.name()).collect();
     let items = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names));
@@ -216,8 +243,10 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
             );
     }
     if let Some(schema) = json_body(e.guard.action) {
-        // A key may be created with no body at all (an admin key that never expires).
-        let required = if e.guard.action == "key.create" {
+        // A key may be created with no body at all (an admin key that never
+        // expires), a run started without input, a step approved without comment.
+        let optional = ["key.create", "run.start", "run.approve", "run.reject"];
+        let required = if optional.contains(&e.guard.action) {
             Required::False
         } else {
             Required::True
@@ -225,6 +254,18 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
         let body = RequestBodyBuilder::new()
             .content("application/json", ContentBuilder::new().schema(Some(schema)).build())
             .required(Some(required))
+            .build();
+        op = op.request_body(Some(body));
+    } else if e.guard.action == "workflow.put" {
+        let yaml: RefOr<Schema> = ObjectBuilder::new().schema_type(Type::String).into();
+        let body = RequestBodyBuilder::new()
+            .description(Some("The definition (docs/workflows.md), as JSON or YAML."))
+            .content(
+                "application/json",
+                ContentBuilder::new().schema(Some(definition_body())).build(),
+            )
+            .content("application/yaml", ContentBuilder::new().schema(Some(yaml)).build())
+            .required(Some(Required::True))
             .build();
         op = op.request_body(Some(body));
     } else if e.guard.action == "plugin.upload" {

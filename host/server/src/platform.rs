@@ -25,6 +25,15 @@ use crate::invoke;
 use crate::metering::Metering;
 use crate::metrics::Metrics;
 use crate::ratelimit::{Limiter, RateLimits};
+use crate::workflows::PlatformRunner;
+use pa_workflow::Engine;
+
+/// How long a workflow step stays with the node that took it without word
+/// from it (the node extends it while the step runs).
+const WORKFLOW_LEASE: Duration = Duration::from_secs(30);
+/// How often an idle workflow worker looks for steps that became ready by
+/// time or on another node.
+const WORKFLOW_POLL: Duration = Duration::from_millis(200);
 
 /// How to build a [`Platform`].
 pub struct PlatformConfig {
@@ -48,6 +57,8 @@ pub struct PlatformConfig {
     pub redis_prefix: String,
     /// Browser origins allowed to call the API cross-origin (`*` for any).
     pub cors_origins: Vec<String>,
+    /// Workflow steps this node runs at once.
+    pub workflow_workers: usize,
 }
 
 impl Default for PlatformConfig {
@@ -63,6 +74,7 @@ impl Default for PlatformConfig {
             redis_url: None,
             redis_prefix: "pa:".into(),
             cors_origins: Vec::new(),
+            workflow_workers: 4,
         }
     }
 }
@@ -99,6 +111,8 @@ pub struct Inner {
     pub secrets: Secrets,
     pub limiter: Arc<Limiter>,
     pub graphql: crate::graphql::ApiSchema,
+    pub workflows: Arc<Engine<PlatformRunner>>,
+    workflow_workers: usize,
     cors: CorsLayer,
     pub max_upload_bytes: usize,
     ready: AtomicBool,
@@ -131,7 +145,18 @@ impl Platform {
         let metering = Arc::new(Metering::new(store.clone()));
         metering.spawn_flusher();
         let limiter = Limiter::new(config.rate_limits, config.redis_url.as_deref(), &config.redis_prefix).await?;
-        Ok(Platform(Arc::new(Inner {
+        let owner = format!("node-{}-{}", std::process::id(), hex::encode(rand::random::<[u8; 6]>()));
+        let cors = cors_layer(&config.cors_origins)?;
+        Ok(Platform(Arc::new_cyclic(|platform| Inner {
+            workflows: Arc::new(Engine::new(
+                store.clone(),
+                PlatformRunner {
+                    platform: platform.clone(),
+                },
+                owner,
+                WORKFLOW_LEASE,
+            )),
+            workflow_workers: config.workflow_workers,
             store,
             blobs,
             runtime: Arc::new(runtime),
@@ -142,10 +167,15 @@ impl Platform {
             secrets,
             limiter: Arc::new(limiter),
             graphql: crate::graphql::schema(),
-            cors: cors_layer(&config.cors_origins)?,
+            cors,
             max_upload_bytes: config.max_upload_bytes,
             ready: AtomicBool::new(false),
         })))
+    }
+
+    /// The platform of a handle its parts keep.
+    pub fn from_inner(inner: Arc<Inner>) -> Platform {
+        Platform(inner)
     }
 
     /// Records `token` as a platform admin key.
@@ -177,6 +207,9 @@ impl Platform {
             if let Err(e) = self.deployments.restore(self, &d).await {
                 tracing::error!(tenant = %d.tenant, plugin = %d.name, error = %e.message, "could not load enabled plugin");
             }
+        }
+        for _ in 0..self.workflow_workers {
+            tokio::spawn(self.workflows.clone().work(WORKFLOW_POLL));
         }
         self.0.ready.store(true, Ordering::Release);
         Ok(())

@@ -7,6 +7,7 @@ pub mod identity;
 pub mod keys;
 pub mod providers;
 pub mod teams;
+pub mod workflows;
 
 use std::collections::BTreeMap;
 

@@ -29,11 +29,19 @@ pub enum Permission {
     AuditRead,
     /// Read usage, quotas and invoices.
     BillingRead,
+    /// See workflows and their runs.
+    WorkflowRead,
+    /// Save workflow definitions.
+    WorkflowWrite,
+    /// Start and cancel runs.
+    WorkflowRun,
+    /// Approve or reject a run's approval steps.
+    WorkflowApprove,
 }
 
 impl Permission {
     /// Every permission, in the order of the docs.
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 16] = [
         Permission::TenantRead,
         Permission::TenantManage,
         Permission::PluginRead,
@@ -46,6 +54,10 @@ impl Permission {
         Permission::UserManage,
         Permission::AuditRead,
         Permission::BillingRead,
+        Permission::WorkflowRead,
+        Permission::WorkflowWrite,
+        Permission::WorkflowRun,
+        Permission::WorkflowApprove,
     ];
 
     /// The name used in roles, docs and audit entries.
@@ -63,6 +75,10 @@ impl Permission {
             Permission::UserManage => "user.manage",
             Permission::AuditRead => "audit.read",
             Permission::BillingRead => "billing.read",
+            Permission::WorkflowRead => "workflow.read",
+            Permission::WorkflowWrite => "workflow.write",
+            Permission::WorkflowRun => "workflow.run",
+            Permission::WorkflowApprove => "workflow.approve",
         }
     }
 
@@ -94,6 +110,9 @@ pub fn built_in_role(role: &str) -> Option<Vec<Permission>> {
             FunctionInvoke,
             McpCall,
             UserRead,
+            WorkflowRead,
+            WorkflowWrite,
+            WorkflowRun,
         ],
         "operator" => vec![
             TenantRead,
@@ -104,8 +123,11 @@ pub fn built_in_role(role: &str) -> Option<Vec<Permission>> {
             UserRead,
             AuditRead,
             BillingRead,
+            WorkflowRead,
+            WorkflowRun,
+            WorkflowApprove,
         ],
-        "viewer" => vec![TenantRead, PluginRead],
+        "viewer" => vec![TenantRead, PluginRead, WorkflowRead],
         _ => return None,
     };
     Some(permissions)
@@ -133,5 +155,6 @@ mod tests {
         assert!(roles[3].iter().all(|p| roles[2].contains(p) && roles[1].contains(p)));
         assert!(!roles[3].contains(&Permission::PluginUpload));
         assert!(!roles[3].contains(&Permission::PluginEnable));
+        assert!(!roles[3].contains(&Permission::WorkflowApprove));
     }
 }

@@ -1,0 +1,213 @@
+//! Workflows on the platform: the engine's step runner calls the tenant's
+//! enabled workflow-step components and MCP tool servers, within their
+//! sandboxes, limits and metering; and a saved definition is checked against
+//! what the tenant has enabled.
+
+use std::sync::{Arc, Weak};
+
+use pa_runtime::{AskError, InvokeError, Plugin, StepContext, ToolPeer, tool_types};
+use pa_workflow::{Action, Definition, StepCall, StepError, StepRunner};
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::platform::{Inner, Platform};
+
+/// Runs workflow actions on the platform's plugins.
+pub struct PlatformRunner {
+    /// The platform (weak: the platform owns the engine that owns this).
+    pub platform: Weak<Inner>,
+}
+
+fn failure(code: &str, message: impl Into<String>, retryable: bool) -> StepError {
+    StepError {
+        code: code.into(),
+        message: message.into(),
+        retryable,
+    }
+}
+
+/// A platform failure of an attempt: busy and timed-out calls may succeed later.
+fn invoke_failure(e: InvokeError) -> StepError {
+    let retryable = matches!(e, InvokeError::Busy { .. } | InvokeError::Timeout(_));
+    let code = match e {
+        InvokeError::Busy { .. } => "busy",
+        InvokeError::Timeout(_) => "timeout",
+        InvokeError::MemoryLimit(_) => "memory_limit",
+        _ => "trap",
+    };
+    failure(code, e.to_string(), retryable)
+}
+
+impl StepRunner for PlatformRunner {
+    async fn run(&self, call: StepCall) -> Result<Value, StepError> {
+        let Some(inner) = self.platform.upgrade() else {
+            return Err(failure("shutting_down", "the platform is shutting down", true));
+        };
+        let platform = Platform::from_inner(inner);
+        let (plugin, kind) = match &call.action {
+            Action::Component { plugin, .. } => (plugin, "workflow-step component"),
+            Action::Tool { plugin, .. } => (plugin, "tool server"),
+        };
+        let Some(live) = platform.deployments.get(&call.tenant, plugin) else {
+            return Err(failure(
+                "not_enabled",
+                format!("plugin `{plugin}` is not enabled in tenant `{}`", call.tenant),
+                false,
+            ));
+        };
+        if let Err(e) = platform.metering.admit(&call.tenant).await {
+            return Err(failure(e.code, e.message, false));
+        }
+        let log = Arc::new(StepLog {
+            run: call.run_id.clone(),
+            step: call.step_id.clone(),
+        });
+        match (&call.action, &live.plugin) {
+            (Action::Component { input, .. }, Plugin::Step(step)) => {
+                let context = StepContext {
+                    run_id: call.run_id.clone(),
+                    step_id: call.step_id.clone(),
+                    attempt: u32::try_from(call.attempt).unwrap_or(u32::MAX),
+                    idempotency_key: call.idempotency_key.clone(),
+                };
+                match step
+                    .run(context, &input.to_string(), log)
+                    .await
+                    .map_err(invoke_failure)?
+                {
+                    Ok(output) => serde_json::from_str(&output)
+                        .map_err(|e| failure("bad_output", format!("the step's output is not JSON: {e}"), false)),
+                    Err(e) => Err(failure(&e.code, e.message, e.retryable)),
+                }
+            }
+            (Action::Tool { name, arguments, .. }, Plugin::Tools(server)) => {
+                let result = server
+                    .call_tool(name, &arguments.to_string(), log)
+                    .await
+                    .map_err(invoke_failure)?
+                    .map_err(|e| match e {
+                        tool_types::ServerError::NotFound(m) => failure("not_found", m, false),
+                        tool_types::ServerError::InvalidParams(m) => failure("invalid_params", m, false),
+                        tool_types::ServerError::Internal(m) => failure("internal", m, false),
+                    })?;
+                tool_output(result)
+            }
+            _ => Err(failure(
+                "wrong_world",
+                format!("plugin `{plugin}` is not a {kind}"),
+                false,
+            )),
+        }
+    }
+}
+
+/// A tool result as a step output: its structured content, else its text.
+fn tool_output(result: tool_types::CallResult) -> Result<Value, StepError> {
+    let text: Vec<String> = result
+        .content
+        .iter()
+        .filter_map(|block| match block {
+            tool_types::ContentBlock::Text(text) => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    if result.is_error {
+        return Err(failure("tool_error", text.join("\n"), false));
+    }
+    match result.structured_content {
+        Some(json) => serde_json::from_str(&json).map_err(|e| {
+            failure(
+                "bad_output",
+                format!("the tool's structured content is not JSON: {e}"),
+                false,
+            )
+        }),
+        None => Ok(serde_json::json!({ "text": text.join("\n") })),
+    }
+}
+
+/// Where a step's logs go: the platform's log, under the run and step.
+struct StepLog {
+    run: String,
+    step: String,
+}
+
+#[async_trait::async_trait]
+impl ToolPeer for StepLog {
+    fn log(&self, level: tool_types::LogLevel, logger: Option<String>, data: String) {
+        tracing::info!(run = %self.run, step = %self.step, ?level, logger = logger.as_deref().unwrap_or(""), "{data}");
+    }
+
+    fn progress(&self, _progress: f64, _total: Option<f64>, _message: Option<String>) {}
+
+    async fn ask(&self, _requests: Vec<tool_types::InputRequest>) -> Result<Vec<(String, String)>, AskError> {
+        Err(AskError::Refused(
+            "a workflow step has no MCP client to ask; use an approval step".into(),
+        ))
+    }
+
+    fn client_capabilities(&self) -> String {
+        "{}".into()
+    }
+}
+
+/// Refuses a definition that calls what `tenant` does not have enabled: a
+/// component that is not a workflow step, a tool its server does not offer,
+/// a workflow that does not exist (or the workflow itself).
+pub async fn check_against_tenant(
+    platform: &Platform,
+    tenant: &str,
+    name: &str,
+    definition: &Definition,
+) -> Result<(), ApiError> {
+    let needs = definition.validate().map_err(invalid)?;
+    for plugin in &needs.components {
+        match platform.deployments.get(tenant, plugin).map(|live| live.plugin.clone()) {
+            Some(Plugin::Step(_)) => {}
+            Some(_) => {
+                return Err(invalid(format!(
+                    "component `{plugin}` is not a workflow step (it does not export powerautomation:plugin/step)"
+                )));
+            }
+            None => {
+                return Err(invalid(format!(
+                    "component `{plugin}` is not an enabled plugin of tenant `{tenant}`"
+                )));
+            }
+        }
+    }
+    for (plugin, tool) in &needs.tools {
+        let catalog = platform
+            .deployments
+            .get(tenant, plugin)
+            .and_then(|live| live.catalog.clone());
+        match catalog {
+            Some(catalog) if catalog.has_tool(tool) => {}
+            Some(_) => return Err(invalid(format!("tool server `{plugin}` has no tool `{tool}`"))),
+            None => {
+                return Err(invalid(format!(
+                    "tool server `{plugin}` is not an enabled tool server of tenant `{tenant}`"
+                )));
+            }
+        }
+    }
+    for workflow in &needs.workflows {
+        if workflow == name {
+            return Err(invalid(format!("workflow `{name}` cannot run itself as a step")));
+        }
+        if platform.store.workflow(tenant, workflow, None).await?.is_none() {
+            return Err(invalid(format!(
+                "workflow `{workflow}` does not exist in tenant `{tenant}`"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn invalid(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::BAD_REQUEST,
+        "invalid_workflow",
+        message.to_string(),
+    )
+}
