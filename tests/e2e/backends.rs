@@ -24,6 +24,11 @@ pub struct Platform {
 
 impl Platform {
     pub fn start(backend: Backend) -> Platform {
+        Self::start_with(backend, &[])
+    }
+
+    /// A platform on `backend` whose first node gets `extra` flags.
+    pub fn start_with(backend: Backend, extra: &[&str]) -> Platform {
         let dir = tempfile::tempdir().unwrap();
         let (database_url, schema) = match backend {
             Backend::Sqlite => (None, None),
@@ -36,6 +41,7 @@ impl Platform {
         if let Some(url) = &database_url {
             args.extend(["--database-url", url]);
         }
+        args.extend_from_slice(extra);
         let pa = Pa::start(&args, &[("PA_ADMIN_TOKEN", ADMIN), ("PA_SECRET_KEY", SECRET)]);
         Platform {
             pa,
@@ -43,6 +49,22 @@ impl Platform {
             database_url,
             schema,
         }
+    }
+
+    /// Another `pa serve` on the same data folder and database, with `extra` flags.
+    pub fn node(&self, extra: &[&str]) -> Pa {
+        let mut args = vec!["serve", "--data-dir", self.dir.path().to_str().unwrap()];
+        if let Some(url) = &self.database_url {
+            args.extend(["--database-url", url]);
+        }
+        args.extend_from_slice(extra);
+        Pa::start(&args, &[("PA_ADMIN_TOKEN", ADMIN), ("PA_SECRET_KEY", SECRET)])
+    }
+
+    /// Kills the node with SIGKILL, as a crash would, and starts a new one.
+    pub fn crash_and_restart(&mut self, extra: &[&str]) {
+        self.pa.kill();
+        self.pa = self.node(extra);
     }
 
     pub fn api(&self, token: &str) -> Api {

@@ -88,6 +88,12 @@ impl Pa {
         self.child.wait().unwrap()
     }
 
+    /// Kills the process with SIGKILL (no shutdown at all) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -15,7 +15,14 @@ on_both_backends!(
     bad_definitions_are_refused_naming_the_problem,
     runs_retry_join_and_wait_for_approval,
     a_failed_run_compensates_and_a_rejected_or_cancelled_one_stops,
+    a_run_survives_its_node_being_killed,
 );
+
+/// Nodes share runs through PostgreSQL (the multi-node store).
+#[tokio::test]
+async fn postgres_another_node_finishes_what_a_killed_one_left() {
+    another_node_finishes_what_a_killed_one_left(Backend::Postgres).await
+}
 
 const T: &str = "/api/v1/tenants/acme";
 
@@ -295,4 +302,67 @@ async fn a_failed_run_compensates_and_a_rejected_or_cancelled_one_stops(backend:
         .send_json(Method::POST, &format!("{T}/runs/{id}/steps/gate/approve"), json!({}))
         .await;
     assert_eq!(status, 409, "a cancelled run's approval is gone: {body}");
+}
+
+/// Nodes give up a silent node's steps after 2 s.
+const SHORT_LEASE: [&str; 2] = ["--workflow-lease-secs", "2"];
+
+/// A chain of 100 steps, each recording its effect once under its idempotency key.
+async fn save_chain(api: &Api) {
+    let steps: Vec<Value> = (0..100)
+        .map(|i| {
+            let mut step = json!({"id": format!("s{i}"), "component": {"plugin": "steps", "input": {"effect": "chain", "sleep_ms": 10}}});
+            if i > 0 {
+                step["needs"] = json!([format!("s{}", i - 1)]);
+            }
+            step
+        })
+        .collect();
+    let (status, body) = save(api, "chain", &json!({ "steps": steps }).to_string()).await;
+    assert_eq!(status, 201, "{body}");
+}
+
+fn succeeded_steps(run: &Value) -> usize {
+    run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["state"] == "succeeded")
+        .count()
+}
+
+/// Every step succeeded and saw exactly the effects of the steps before it
+/// and its own: none lost, none done twice.
+fn assert_effects_once(run: &Value) {
+    assert_eq!(run["state"], "succeeded", "{run}");
+    for i in 0..100 {
+        let step = step(run, &format!("s{i}"));
+        assert_eq!(step["state"], "succeeded", "{step}");
+        assert_eq!(step["output"]["effects"], i + 1, "effects after s{i}: {step}");
+    }
+}
+
+async fn a_run_survives_its_node_being_killed(backend: Backend) {
+    let mut platform = Platform::start_with(backend, &SHORT_LEASE);
+    let admin = tenant(&platform).await;
+    save_chain(&admin).await;
+    let id = start(&admin, "chain", json!({})).await;
+    wait_for(&admin, &id, |run| succeeded_steps(run) >= 30).await;
+    platform.crash_and_restart(&SHORT_LEASE);
+    let admin = platform.api(ADMIN);
+    let done = wait_for(&admin, &id, ended).await;
+    assert_effects_once(&done);
+}
+
+async fn another_node_finishes_what_a_killed_one_left(backend: Backend) {
+    let mut platform = Platform::start_with(backend, &SHORT_LEASE);
+    let other = platform.node(&SHORT_LEASE);
+    let admin = tenant(&platform).await;
+    save_chain(&admin).await;
+    let id = start(&admin, "chain", json!({})).await;
+    wait_for(&admin, &id, |run| succeeded_steps(run) >= 30).await;
+    platform.pa.kill();
+    let survivor = Api::new(&other, ADMIN);
+    let done = wait_for(&survivor, &id, ended).await;
+    assert_effects_once(&done);
 }

@@ -79,6 +79,10 @@ struct ServeArgs {
     /// Workflow steps this node runs at once.
     #[arg(long, env = "PA_WORKFLOW_WORKERS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
     workflow_workers: u16,
+    /// Seconds a workflow step stays with a node that stopped answering
+    /// before another node takes it over (running steps renew it).
+    #[arg(long, env = "PA_WORKFLOW_LEASE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    workflow_lease_secs: u64,
 }
 
 #[derive(clap::Args)]
@@ -189,6 +193,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         redis_prefix: args.redis_prefix,
         cors_origins: args.cors_origins,
         workflow_workers: usize::from(args.workflow_workers),
+        workflow_lease: Duration::from_secs(args.workflow_lease_secs),
     })
     .await?;
     match std::env::var("PA_ADMIN_TOKEN") {

@@ -383,6 +383,26 @@ impl Deployments {
     }
 
     /// Brings back a stored deployment at start.
+    /// The live plugin, loaded from the store when this node does not have
+    /// it yet (it was enabled through another node).
+    pub async fn get_or_load(&self, platform: &Platform, tenant: &str, plugin: &str) -> Option<Arc<Live>> {
+        if let Some(live) = self.get(tenant, plugin) {
+            return Some(live);
+        }
+        let stored = match platform.store.deployment(tenant, plugin).await {
+            Ok(stored) => stored?,
+            Err(e) => {
+                tracing::warn!(tenant, plugin, error = %e, "looking up a deployment");
+                return None;
+            }
+        };
+        if let Err(e) = self.restore(platform, &stored).await {
+            tracing::warn!(tenant, plugin, error = %e.message, "loading a plugin enabled elsewhere");
+            return None;
+        }
+        self.get(tenant, plugin)
+    }
+
     pub async fn restore(&self, platform: &Platform, d: &Deployment) -> Result<(), ApiError> {
         let request: EnableRequest = serde_json::from_str(&d.config).map_err(ApiError::internal)?;
         let live = Self::build(platform, &d.tenant, &d.name, &request).await?;

@@ -28,9 +28,6 @@ use crate::ratelimit::{Limiter, RateLimits};
 use crate::workflows::PlatformRunner;
 use pa_workflow::Engine;
 
-/// How long a workflow step stays with the node that took it without word
-/// from it (the node extends it while the step runs).
-const WORKFLOW_LEASE: Duration = Duration::from_secs(30);
 /// How often an idle workflow worker looks for steps that became ready by
 /// time or on another node.
 const WORKFLOW_POLL: Duration = Duration::from_millis(200);
@@ -59,6 +56,9 @@ pub struct PlatformConfig {
     pub cors_origins: Vec<String>,
     /// Workflow steps this node runs at once.
     pub workflow_workers: usize,
+    /// How long a workflow step stays with the node that took it without
+    /// word from it (the node renews it while the step runs).
+    pub workflow_lease: Duration,
 }
 
 impl Default for PlatformConfig {
@@ -75,6 +75,7 @@ impl Default for PlatformConfig {
             redis_prefix: "pa:".into(),
             cors_origins: Vec::new(),
             workflow_workers: 4,
+            workflow_lease: Duration::from_secs(30),
         }
     }
 }
@@ -154,7 +155,7 @@ impl Platform {
                     platform: platform.clone(),
                 },
                 owner,
-                WORKFLOW_LEASE,
+                config.workflow_lease,
             )),
             workflow_workers: config.workflow_workers,
             store,

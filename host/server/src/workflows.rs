@@ -48,7 +48,7 @@ impl StepRunner for PlatformRunner {
             Action::Component { plugin, .. } => (plugin, "workflow-step component"),
             Action::Tool { plugin, .. } => (plugin, "tool server"),
         };
-        let Some(live) = platform.deployments.get(&call.tenant, plugin) else {
+        let Some(live) = platform.deployments.get_or_load(&platform, &call.tenant, plugin).await else {
             return Err(failure(
                 "not_enabled",
                 format!("plugin `{plugin}` is not enabled in tenant `{}`", call.tenant),
@@ -162,7 +162,8 @@ pub async fn check_against_tenant(
 ) -> Result<(), ApiError> {
     let needs = definition.validate().map_err(invalid)?;
     for plugin in &needs.components {
-        match platform.deployments.get(tenant, plugin).map(|live| live.plugin.clone()) {
+        let live = platform.deployments.get_or_load(platform, tenant, plugin).await;
+        match live.map(|live| live.plugin.clone()) {
             Some(Plugin::Step(_)) => {}
             Some(_) => {
                 return Err(invalid(format!(
@@ -177,10 +178,8 @@ pub async fn check_against_tenant(
         }
     }
     for (plugin, tool) in &needs.tools {
-        let catalog = platform
-            .deployments
-            .get(tenant, plugin)
-            .and_then(|live| live.catalog.clone());
+        let live = platform.deployments.get_or_load(platform, tenant, plugin).await;
+        let catalog = live.and_then(|live| live.catalog.clone());
         match catalog {
             Some(catalog) if catalog.has_tool(tool) => {}
             Some(_) => return Err(invalid(format!("tool server `{plugin}` has no tool `{tool}`"))),

@@ -139,6 +139,17 @@ impl Store {
         Ok(removed)
     }
 
+    /// The enabled version of one plugin, if it is enabled.
+    pub async fn deployment(&self, tenant: &str, name: &str) -> Result<Option<Deployment>, StoreError> {
+        Ok(on_pool!(self, |pool| sqlx::query_as(
+            "SELECT tenant, name, version, config FROM deployments WHERE tenant = $1 AND name = $2"
+        )
+        .bind(tenant)
+        .bind(name)
+        .fetch_optional(pool)
+        .await)?)
+    }
+
     /// Every enabled plugin (to load at start).
     pub async fn deployments(&self) -> Result<Vec<Deployment>, StoreError> {
         let all = on_pool!(self, |pool| sqlx::query_as(
