@@ -84,7 +84,9 @@ fn integral_floats_as_integers(value: &mut serde_json::Value) {
     match value {
         Value::Number(n) if n.is_f64() => {
             let f = n.as_f64().unwrap_or(f64::NAN);
-            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+            // Every integral float in i64's range is exactly an integer (its
+            // text may have had more digits than an f64 keeps; its value did not).
+            if f.fract() == 0.0 && f.abs() < 9.2e18 {
                 *value = Value::from(f as i64);
             }
         }

@@ -190,6 +190,9 @@ pub async fn runs(
     query: Result<Query<RunQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    if let Some(workflow) = &query.workflow {
+        check_name("workflow", workflow)?;
+    }
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("`limit` must be 1 to 1000"));
