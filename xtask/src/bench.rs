@@ -1,4 +1,4 @@
-//! `cargo xtask bench http`: the same hello components served by `pa`, by
+//! `cargo xtask bench http` (and `mcp`; `workflow` in [`crate::bench_workflow`]): the same hello components served by `pa`, by
 //! `wasmtime serve` 48.0.8 (default and tuned pooling flags) and a native axum
 //! hello, each loaded with `wrk` on loopback in one run; prints req/s, p50, p99,
 //! server CPU per request and the ratios.
@@ -17,7 +17,8 @@ pub fn start(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("http") | None => http(),
         Some("mcp") => mcp(),
-        Some(other) => Err(format!("unknown benchmark `{other}`; available: http, mcp")),
+        Some("workflow") => crate::bench_workflow::start(),
+        Some(other) => Err(format!("unknown benchmark `{other}`; available: http, mcp, workflow")),
     }
 }
 

@@ -5,6 +5,7 @@ use std::process::{Command, ExitCode};
 
 mod apifuzz;
 mod bench;
+mod bench_workflow;
 mod conformance;
 mod fixtures;
 mod up;
@@ -20,7 +21,9 @@ fn main() -> ExitCode {
             .and_then(|()| build_host())
             .and_then(|()| conformance::start()),
         Some("api-fuzz") => build_host().and_then(|()| apifuzz::start()),
-        _ => Err("usage: cargo xtask <up | test | conformance | api-fuzz | bench [http] | guests>".into()),
+        _ => Err(
+            "usage: cargo xtask <up | test | conformance | api-fuzz | bench [http | mcp | workflow] | guests>".into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

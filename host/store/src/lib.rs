@@ -33,6 +33,9 @@ pub use workflows::{Claim, Run, RunChange, RunSnapshot, StepRow, StoredWorkflow,
 #[derive(Clone)]
 pub struct Store {
     pool: db::Pool,
+    /// Taken around SQLite's writing transactions on hot paths (workflow
+    /// steps): writers queue here instead of in SQLite's sleeping busy handler.
+    sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -41,6 +44,7 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         Ok(Store {
             pool: db::Pool::open(url).await?,
+            sqlite_writer: Default::default(),
         })
     }
 
@@ -49,6 +53,15 @@ impl Store {
         match self.pool {
             db::Pool::Sqlite(_) => "sqlite",
             db::Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Held while a hot writing transaction runs on SQLite (one writer at a
+    /// time anyway); `None` on PostgreSQL, whose writers lock rows.
+    pub(crate) async fn sqlite_writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.pool {
+            db::Pool::Sqlite(_) => Some(self.sqlite_writer.lock().await),
+            db::Pool::Postgres(_) => None,
         }
     }
 

@@ -259,6 +259,7 @@ impl Store {
 
     /// Records a new run and its first steps in one transaction.
     pub async fn create_run(&self, run: &Run, steps: &[StepRow]) -> Result<(), StoreError> {
+        let _writer = self.sqlite_writer().await;
         on_pool!(self, |pool| {
             let mut tx = pool.begin_with(begin_write(pool)).await?;
             sqlx::query(&format!(
@@ -325,6 +326,7 @@ impl Store {
     /// Takes one step that is ready (or whose lease ran out) for `owner`
     /// until `lease_until`, counting an attempt.
     pub async fn claim_step(&self, owner: &str, lease_until: &str) -> Result<Option<Claim>, StoreError> {
+        let _writer = self.sqlite_writer().await;
         let at = now();
         let pick = "SELECT run_id, step_id FROM workflow_steps \
              WHERE (state = 'ready' AND ready_at <= $3) OR (state = 'running' AND lease_until < $3) \
@@ -381,6 +383,7 @@ impl Store {
         run_id: &str,
         decide: impl FnOnce(&RunSnapshot) -> Result<(Transition, T), StoreError>,
     ) -> Result<T, StoreError> {
+        let _writer = self.sqlite_writer().await;
         let at = now();
         on_pool!(self, |pool| {
             let mut tx = pool.begin_with(begin_write(pool)).await?;

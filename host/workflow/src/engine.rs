@@ -262,7 +262,7 @@ impl<R: StepRunner> Engine<R> {
         if !compensating && let Some(condition) = &step.when {
             let value = template::whole(&condition.value).map_or(Value::Null, |r| context.resolve(&r));
             if !condition.holds(&value) {
-                return self.finish(&claim, Outcome::Skipped).await;
+                return self.finish(&claim, &definition, Outcome::Skipped).await;
             }
         }
         let outcome = if compensating {
@@ -302,7 +302,7 @@ impl<R: StepRunner> Engine<R> {
                 .await
             {
                 Ok(child) => {
-                    self.finish(&claim, Outcome::Waiting(Value::String(child.id.clone())))
+                    self.finish(&claim, &definition, Outcome::Waiting(Value::String(child.id.clone())))
                         .await?;
                     // A child that ended before its step was marked waiting is taken in now.
                     let child = self.store.run(None, &child.id).await?.map(|s| s.run);
@@ -347,7 +347,7 @@ impl<R: StepRunner> Engine<R> {
             let key = format!("{}/{}", run.id, step.id);
             self.attempt(&claim, run, step, action_of(step, &context)?, key).await
         };
-        self.finish(&claim, outcome).await
+        self.finish(&claim, &definition, outcome).await
     }
 
     /// One call of the runner, under the step's timeout, keeping the lease alive.
@@ -389,15 +389,7 @@ impl<R: StepRunner> Engine<R> {
     }
 
     /// Records an attempt's outcome and moves the run on, if this worker still holds the step.
-    async fn finish(&self, claim: &Claim, outcome: Outcome) -> Result<(), EngineError> {
-        let snapshot = self
-            .store
-            .run(None, &claim.run_id)
-            .await?
-            .ok_or_else(|| EngineError::NotFound(format!("run `{}` not found", claim.run_id)))?;
-        let definition = self
-            .definition(&snapshot.run.tenant, &snapshot.run.workflow, snapshot.run.version)
-            .await?;
+    async fn finish(&self, claim: &Claim, definition: &Definition, outcome: Outcome) -> Result<(), EngineError> {
         let owner = self.owner.clone();
         let claim = claim.clone();
         let ended = self
@@ -409,7 +401,7 @@ impl<R: StepRunner> Engine<R> {
                 if !held {
                     return Ok((Transition::default(), None));
                 }
-                let mut plan = Plan::new(snapshot, &definition);
+                let mut plan = Plan::new(snapshot, definition);
                 plan.record(&claim.step_id, outcome);
                 Ok(plan.finish())
             })
