@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use crate::backends::{Backend, Platform, on_both_backends};
 use crate::support::{ADMIN, get, guest_bytes, origin, pa_bin};
 
-on_both_backends!(usage_is_metered_quotas_hold_and_invoices_add_up,);
+on_both_backends!(
+    usage_is_metered_quotas_hold_and_invoices_add_up,
+    key_value_writes_stop_at_the_storage_quota,
+);
 
 /// `pa billing <args>` against `platform` as the platform admin.
 fn cli(platform: &Platform, args: &[&str]) -> (bool, String) {
@@ -188,4 +191,47 @@ async fn usage_is_metered_quotas_hold_and_invoices_add_up(backend: Backend) {
             "{role}"
         );
     }
+}
+
+async fn key_value_writes_stop_at_the_storage_quota(backend: Backend) {
+    let platform = Platform::start(backend);
+    let admin = platform.api(ADMIN);
+    admin.create_tenant("acme").await;
+    let kv = json!({ "grants": { "key_value_stores": ["default"] } });
+    admin.deploy("acme", "kv", "1.0.0", "spin5_kv.wasm", kv).await;
+    let component = guest_bytes("spin5_kv.wasm").len() as i64;
+    let (status, plan) = admin
+        .send_json(
+            Method::PUT,
+            "/api/v1/plans/small",
+            json!({ "currency": "EUR", "monthly_price_cents": 100, "storage_quota_bytes": component + 1_000 }),
+        )
+        .await;
+    assert_eq!(status, 200, "{plan}");
+    let (status, body) = admin
+        .send_json(Method::PUT, "/api/v1/tenants/acme/plan", json!({ "plan": "small" }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let http = reqwest::Client::new();
+    let url = |key: &str| format!("{}/t/acme/fn/kv/kv/{key}", platform.pa.url);
+    let put = |key: &'static str, bytes: usize| {
+        let request = http.put(url(key)).body(vec![b'x'; bytes]);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    assert_eq!(put("a", 600).await.0, 201, "600 bytes fit");
+    let (status, body) = put("b", 600).await;
+    assert_eq!(status, 500, "the app reports the store's refusal: {body}");
+    assert!(body.contains("storage quota"), "{body}");
+    assert_eq!(get(&url("b")).await.0, 404, "nothing of the refused write is kept");
+    assert_eq!(get(&url("a")).await, (200, "x".repeat(600)));
+    // Within the quota writes go on, here and after the quota state is reloaded.
+    assert_eq!(put("c", 100).await.0, 201);
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(put("d", 100).await.0, 201);
+    let (status, body) = put("e", 600).await;
+    assert_eq!(status, 500, "{body}");
 }

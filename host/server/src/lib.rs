@@ -18,6 +18,7 @@ mod metering;
 mod metrics;
 mod openapi;
 mod platform;
+mod quota_kv;
 mod ratelimit;
 mod routes;
 pub mod up;

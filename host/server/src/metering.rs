@@ -25,7 +25,8 @@ pub struct Metering {
     quotas: Mutex<HashMap<String, Arc<Quota>>>,
 }
 
-/// A tenant's invocation quota in one month, as this node knows it.
+/// A tenant's invocation quota in one month and its storage quota, as this
+/// node knows them.
 struct Quota {
     period: String,
     plan: String,
@@ -34,6 +35,12 @@ struct Quota {
     stored: u64,
     /// Invocations admitted here since.
     admitted: AtomicU64,
+    /// Bytes the tenant may keep.
+    storage_limit: Option<u64>,
+    /// Bytes it kept at the last reload (counted only under a storage quota).
+    storage_kept: u64,
+    /// Key-value bytes written here since.
+    storage_added: AtomicU64,
 }
 
 /// The month `at` falls in, as `YYYY-MM` (UTC).
@@ -132,6 +139,30 @@ impl Metering {
         ))
     }
 
+    /// Takes `more` bytes of `tenant`'s storage quota for a key-value write,
+    /// or refuses with 413 when its plan's quota would be exceeded. Counted
+    /// in memory between reloads, so a burst cannot run past the quota.
+    pub async fn reserve_storage(&self, tenant: &str, more: u64) -> Result<(), ApiError> {
+        let quota = self.quota(tenant).await?;
+        let Some(limit) = quota.storage_limit else {
+            return Ok(());
+        };
+        let added = quota.storage_added.fetch_add(more, Ordering::Relaxed);
+        let kept = quota.storage_kept + added;
+        if kept + more <= limit {
+            return Ok(());
+        }
+        quota.storage_added.fetch_sub(more, Ordering::Relaxed);
+        Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "storage_quota_exceeded",
+            format!(
+                "tenant `{tenant}` keeps {kept} bytes; {more} more would exceed the {limit}-byte storage quota of plan `{}`",
+                quota.plan
+            ),
+        ))
+    }
+
     /// Forgets what is known of `tenant`'s quota (its plan changed).
     pub fn forget(&self, tenant: &str) {
         self.quotas.lock().unwrap().remove(tenant);
@@ -162,12 +193,26 @@ impl Metering {
             .await?
             .ok_or_else(|| ApiError::not_found(format!("tenant `{tenant}` not found")))?;
         let stored = self.store.invocations(tenant, &period).await?;
+        let storage_limit = plan.storage_quota_bytes.map(|q| q.max(0) as u64);
+        let storage_kept = match storage_limit {
+            Some(_) => self
+                .store
+                .storage(tenant)
+                .await?
+                .iter()
+                .map(|(_, b)| b.max(&0))
+                .sum::<i64>() as u64,
+            None => 0,
+        };
         Ok(Quota {
             period,
             plan: plan.name,
             limit: plan.invocations_quota.map(|q| q.max(0) as u64),
             stored,
             admitted: AtomicU64::new(0),
+            storage_limit,
+            storage_kept,
+            storage_added: AtomicU64::new(0),
         })
     }
 

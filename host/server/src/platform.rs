@@ -24,6 +24,7 @@ use crate::deploy::Deployments;
 use crate::invoke;
 use crate::metering::Metering;
 use crate::metrics::Metrics;
+use crate::quota_kv::QuotaKv;
 use crate::ratelimit::{Limiter, RateLimits};
 use crate::workflows::PlatformRunner;
 use pa_workflow::Engine;
@@ -135,16 +136,20 @@ impl Platform {
         let store = Store::open(&url).await?;
         store.ensure_tenant("default").await?;
         let blobs = Blobs::open(config.data_dir.join("blobs"))?;
+        let metering = Arc::new(Metering::new(store.clone()));
+        metering.spawn_flusher();
+        let kv = QuotaKv {
+            store: store.clone(),
+            metering: metering.clone(),
+        };
         let runtime = Runtime::new(
             &config.data_dir.join("cache"),
-            Arc::new(store.clone()),
+            Arc::new(kv),
             config.compiler,
             config.compile_timeout,
         )
         .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly runtime: {e:#}"))?;
         let metrics = Metrics::new();
-        let metering = Arc::new(Metering::new(store.clone()));
-        metering.spawn_flusher();
         let limiter = Limiter::new(config.rate_limits, config.redis_url.as_deref(), &config.redis_prefix).await?;
         let owner = format!("node-{}-{}", std::process::id(), hex::encode(rand::random::<[u8; 6]>()));
         let cors = cors_layer(&config.cors_origins)?;

@@ -1,0 +1,44 @@
+//! The key-value data components keep: the store, with every write first
+//! counted against the tenant's storage quota, so a component cannot keep
+//! more than its tenant's plan allows.
+
+use std::sync::Arc;
+
+use pa_runtime::{KeyValueBackend, KvScope};
+use pa_store::Store;
+
+use crate::metering::Metering;
+
+/// The store behind the quota.
+pub struct QuotaKv {
+    pub store: Store,
+    pub metering: Arc<Metering>,
+}
+
+#[async_trait::async_trait]
+impl KeyValueBackend for QuotaKv {
+    async fn get(&self, scope: &KvScope, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        self.store.get(scope, key).await
+    }
+
+    async fn set(&self, scope: &KvScope, key: &str, value: &[u8]) -> anyhow::Result<()> {
+        let bytes = (key.len() + value.len()) as u64;
+        self.metering
+            .reserve_storage(&scope.tenant, bytes)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        self.store.set(scope, key, value).await
+    }
+
+    async fn delete(&self, scope: &KvScope, key: &str) -> anyhow::Result<()> {
+        self.store.delete(scope, key).await
+    }
+
+    async fn exists(&self, scope: &KvScope, key: &str) -> anyhow::Result<bool> {
+        self.store.exists(scope, key).await
+    }
+
+    async fn keys(&self, scope: &KvScope) -> anyhow::Result<Vec<String>> {
+        self.store.keys(scope).await
+    }
+}
