@@ -181,10 +181,7 @@ async fn usage_is_metered_quotas_hold_and_invoices_add_up(backend: Backend) {
 
     // Usage is read with billing.read: operators yes, viewers no.
     for (role, expected) in [("operator", 200), ("viewer", 403)] {
-        let (_, key) = admin
-            .send_json(Method::POST, "/api/v1/tenants/acme/api-keys", json!({ "role": role }))
-            .await;
-        let api = platform.api(key["key"].as_str().unwrap());
+        let api = platform.api(&admin.create_key("acme", role).await);
         assert_eq!(
             api.send(Method::GET, "/api/v1/tenants/acme/usage", None).await.0,
             expected,

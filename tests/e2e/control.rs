@@ -273,18 +273,8 @@ async fn waiting_run(admin: &Api, tenant: &str) -> String {
         .await;
     assert_eq!(status, 201, "{run}");
     let id = run["id"].as_str().unwrap().to_string();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let (status, run) = admin
-            .send(Method::GET, &format!("/api/v1/tenants/{tenant}/runs/{id}"), None)
-            .await;
-        assert_eq!(status, 200, "{run}");
-        if run["steps"][0]["state"] == "waiting" {
-            return id;
-        }
-        assert!(std::time::Instant::now() < deadline, "the gate never waited: {run}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    crate::workflows::wait_for_run(admin, tenant, &id, |run| run["steps"][0]["state"] == "waiting").await;
+    id
 }
 
 /// The identity providers of the matrix: `corp` (LDAP) and `sso` (OIDC) in acme.
@@ -369,13 +359,9 @@ async fn every_endpoint_admits_exactly_the_roles_that_hold_its_permission(backen
     let platform = Platform::start(backend);
     let admin = platform.api(ADMIN);
     let roles = documented_roles();
-    for (tenant, plugin) in [("acme", "alpha"), ("globex", "beta")] {
-        admin.create_tenant(tenant).await;
-        let (status, body) = admin
-            .upload(tenant, plugin, "1.0.0", guest_bytes("hello_p2.wasm"))
-            .await;
-        assert_eq!(status, 201, "{body}");
-    }
+    admin
+        .tenants_with_plugin(&[("acme", "alpha"), ("globex", "beta")])
+        .await;
     let (status, body) = admin
         .send_json(
             Method::PUT,
@@ -386,11 +372,7 @@ async fn every_endpoint_admits_exactly_the_roles_that_hold_its_permission(backen
     assert_eq!(status, 201, "{body}");
     let mut callers = vec![("none", String::new()), ("platform", ADMIN.to_string())];
     for role in ["admin", "developer", "operator", "viewer"] {
-        let (status, key) = admin
-            .send_json(Method::POST, "/api/v1/tenants/acme/api-keys", json!({ "role": role }))
-            .await;
-        assert_eq!(status, 201, "{key}");
-        callers.push((role, key["key"].as_str().unwrap().to_string()));
+        callers.push((role, admin.create_key("acme", role).await));
     }
     let idps = Idps::start(&admin).await;
     let no_redirects = reqwest::Client::builder()

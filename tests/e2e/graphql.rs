@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::backends::{Backend, Platform, on_both_backends};
-use crate::support::{ADMIN, Api, guest_bytes};
+use crate::support::{ADMIN, Api};
 
 on_both_backends!(graphql_shows_what_rest_would_and_limits_queries,);
 
@@ -25,25 +25,11 @@ fn error_code(body: &Value) -> Option<&str> {
 async fn graphql_shows_what_rest_would_and_limits_queries(backend: Backend) {
     let platform = Platform::start(backend);
     let admin = platform.api(ADMIN);
-    for (tenant, plugin) in [("acme", "alpha"), ("globex", "beta")] {
-        admin.create_tenant(tenant).await;
-        let (status, body) = admin
-            .upload(tenant, plugin, "1.0.0", guest_bytes("hello_p2.wasm"))
-            .await;
-        assert_eq!(status, 201, "{body}");
-    }
-    let key = |role: &str| {
-        let admin = admin.clone();
-        let body = json!({ "role": role }).to_string().into_bytes();
-        async move {
-            let (_, key) = admin
-                .send(Method::POST, "/api/v1/tenants/acme/api-keys", Some(body))
-                .await;
-            platform_key(&key)
-        }
-    };
-    let viewer = platform.api(&key("viewer").await);
-    let operator = platform.api(&key("operator").await);
+    admin
+        .tenants_with_plugin(&[("acme", "alpha"), ("globex", "beta")])
+        .await;
+    let viewer = platform.api(&admin.create_key("acme", "viewer").await);
+    let operator = platform.api(&admin.create_key("acme", "operator").await);
 
     let (status, _) = graphql(&platform.api(""), "{ me { actor } }").await;
     assert_eq!(status, 401);
@@ -102,11 +88,4 @@ async fn graphql_shows_what_rest_would_and_limits_queries(backend: Backend) {
         "{body}"
     );
     assert!(body["data"].is_null(), "{body}");
-}
-
-fn platform_key(created: &Value) -> String {
-    created["key"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no key in {created}"))
-        .to_string()
 }

@@ -143,6 +143,28 @@ impl Api {
         self.send(method, path, Some(body.to_string().into_bytes())).await
     }
 
+    /// Creates each tenant with an HTTP function uploaded (not enabled) as its plugin.
+    pub async fn tenants_with_plugin(&self, tenants: &[(&str, &str)]) {
+        for (tenant, plugin) in tenants {
+            self.create_tenant(tenant).await;
+            let (status, body) = self.upload(tenant, plugin, "1.0.0", guest_bytes("hello_p2.wasm")).await;
+            assert_eq!(status, 201, "{body}");
+        }
+    }
+
+    /// Creates an API key of `tenant` with `role`; returns the key.
+    pub async fn create_key(&self, tenant: &str, role: &str) -> String {
+        let (status, key) = self
+            .send_json(
+                reqwest::Method::POST,
+                &format!("/api/v1/tenants/{tenant}/api-keys"),
+                json!({ "role": role }),
+            )
+            .await;
+        assert_eq!(status, 201, "{key}");
+        key["key"].as_str().unwrap().to_string()
+    }
+
     pub async fn create_tenant(&self, id: &str) -> String {
         let (status, _) = self
             .send(

@@ -48,11 +48,12 @@ async fn save(api: &Api, name: &str, definition: &str) -> (u16, Value) {
     .await
 }
 
-/// Polls run `id` until `done` says so.
-async fn wait_for(api: &Api, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+/// Polls run `id` of `tenant` until `done` says so.
+pub async fn wait_for_run(api: &Api, tenant: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (status, run) = api.send(Method::GET, &format!("{T}/runs/{id}"), None).await;
+        let path = format!("/api/v1/tenants/{tenant}/runs/{id}");
+        let (status, run) = api.send(Method::GET, &path, None).await;
         assert_eq!(status, 200, "{run}");
         if done(&run) {
             return run;
@@ -86,14 +87,6 @@ async fn start(api: &Api, workflow: &str, input: Value) -> String {
     assert_eq!(status, 201, "{run}");
     assert_eq!(run["state"], "running");
     run["id"].as_str().unwrap().to_string()
-}
-
-async fn key(admin: &Api, platform: &Platform, role: &str) -> Api {
-    let (status, key) = admin
-        .send_json(Method::POST, &format!("{T}/api-keys"), json!({ "role": role }))
-        .await;
-    assert_eq!(status, 201, "{key}");
-    platform.api(key["key"].as_str().unwrap())
 }
 
 async fn bad_definitions_are_refused_naming_the_problem(backend: Backend) {
@@ -189,7 +182,7 @@ steps:
     let (status, body) = save(&admin, "release", definition).await;
     assert_eq!(status, 201, "{body}");
     let id = start(&admin, "release", json!({"tag": "v1"})).await;
-    let waiting = wait_for(&admin, &id, |run| step(run, "approve")["state"] == "waiting").await;
+    let waiting = wait_for_run(&admin, "acme", &id, |run| step(run, "approve")["state"] == "waiting").await;
     assert_eq!(waiting["state"], "running");
     let flaky = step(&waiting, "flaky");
     assert_eq!(flaky["state"], "succeeded");
@@ -205,13 +198,13 @@ steps:
     assert_eq!(step(&waiting, "ship")["state"], "pending");
 
     // A viewer may watch but not decide; an operator may.
-    let viewer = key(&admin, &platform, "viewer").await;
+    let viewer = platform.api(&admin.create_key("acme", "viewer").await);
     let approve = format!("{T}/runs/{id}/steps/approve/approve");
     let (status, body) = viewer.send_json(Method::POST, &approve, json!({})).await;
     assert_eq!(status, 403, "{body}");
     let (status, _) = viewer.send(Method::GET, &format!("{T}/runs/{id}"), None).await;
     assert_eq!(status, 200);
-    let operator = key(&admin, &platform, "operator").await;
+    let operator = platform.api(&admin.create_key("acme", "operator").await);
     let (status, body) = operator
         .send_json(Method::POST, &approve, json!({"comment": "looks good"}))
         .await;
@@ -219,7 +212,7 @@ steps:
     let (status, body) = operator.send_json(Method::POST, &approve, json!({})).await;
     assert_eq!(status, 409, "approved twice: {body}");
 
-    let done = wait_for(&admin, &id, ended).await;
+    let done = wait_for_run(&admin, "acme", &id, ended).await;
     assert_eq!(done["state"], "succeeded", "{done}");
     let ship = step(&done, "ship");
     assert!(
@@ -261,7 +254,7 @@ async fn a_failed_run_compensates_and_a_rejected_or_cancelled_one_stops(backend:
     let (status, body) = save(&admin, "saga", saga).await;
     assert_eq!(status, 201, "{body}");
     let id = start(&admin, "saga", json!({})).await;
-    let done = wait_for(&admin, &id, ended).await;
+    let done = wait_for_run(&admin, "acme", &id, ended).await;
     assert_eq!(done["state"], "failed", "{done}");
     let error = done["error"].as_str().unwrap();
     assert!(
@@ -277,7 +270,7 @@ async fn a_failed_run_compensates_and_a_rejected_or_cancelled_one_stops(backend:
     let (status, body) = save(&admin, "gate", gate).await;
     assert_eq!(status, 201, "{body}");
     let id = start(&admin, "gate", json!({})).await;
-    wait_for(&admin, &id, |run| step(run, "gate")["state"] == "waiting").await;
+    wait_for_run(&admin, "acme", &id, |run| step(run, "gate")["state"] == "waiting").await;
     let (status, body) = admin
         .send_json(
             Method::POST,
@@ -286,13 +279,13 @@ async fn a_failed_run_compensates_and_a_rejected_or_cancelled_one_stops(backend:
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let done = wait_for(&admin, &id, ended).await;
+    let done = wait_for_run(&admin, "acme", &id, ended).await;
     assert_eq!(done["state"], "failed");
     assert!(done["error"].as_str().unwrap().contains("not now"), "{done}");
     assert_eq!(step(&done, "after")["state"], "cancelled");
 
     let id = start(&admin, "gate", json!({})).await;
-    wait_for(&admin, &id, |run| step(run, "gate")["state"] == "waiting").await;
+    wait_for_run(&admin, "acme", &id, |run| step(run, "gate")["state"] == "waiting").await;
     let (status, body) = admin.send(Method::POST, &format!("{T}/runs/{id}/cancel"), None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "cancelled");
@@ -347,10 +340,10 @@ async fn a_run_survives_its_node_being_killed(backend: Backend) {
     let admin = tenant(&platform).await;
     save_chain(&admin).await;
     let id = start(&admin, "chain", json!({})).await;
-    wait_for(&admin, &id, |run| succeeded_steps(run) >= 30).await;
+    wait_for_run(&admin, "acme", &id, |run| succeeded_steps(run) >= 30).await;
     platform.crash_and_restart(&SHORT_LEASE);
     let admin = platform.api(ADMIN);
-    let done = wait_for(&admin, &id, ended).await;
+    let done = wait_for_run(&admin, "acme", &id, ended).await;
     assert_effects_once(&done);
 }
 
@@ -360,9 +353,9 @@ async fn another_node_finishes_what_a_killed_one_left(backend: Backend) {
     let admin = tenant(&platform).await;
     save_chain(&admin).await;
     let id = start(&admin, "chain", json!({})).await;
-    wait_for(&admin, &id, |run| succeeded_steps(run) >= 30).await;
+    wait_for_run(&admin, "acme", &id, |run| succeeded_steps(run) >= 30).await;
     platform.pa.kill();
     let survivor = Api::new(&other, ADMIN);
-    let done = wait_for(&survivor, &id, ended).await;
+    let done = wait_for_run(&survivor, "acme", &id, ended).await;
     assert_effects_once(&done);
 }

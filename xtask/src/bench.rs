@@ -58,7 +58,7 @@ fn http() -> Result {
     let p3 = guests_dir().join("hello_p3.wasm");
 
     let native = spawn(Command::new(root().join("target/release/native-hello")).arg("127.0.0.1:0"))?;
-    let (pa, token) = pa_server()?;
+    let (pa, token) = pa_server("pa", &[])?;
     deploy(&pa, &token, "hello", &p2)?;
     deploy(&pa, &token, "hello3", &p3)?;
     let pooling = [
@@ -155,7 +155,7 @@ fn mcp() -> Result {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
-    let (pa, token) = pa_server()?;
+    let (pa, token) = pa_server("pa", &[])?;
     deploy(&pa, &token, "faults", &guests_dir().join("tool_faults.wasm"))?;
     run(Command::new("curl")
         .args(["-sS", "--fail-with-body", "-o", "/dev/null", "-X", "PUT", "-H"])
@@ -289,14 +289,16 @@ pub(crate) fn spawn(cmd: &mut Command) -> Result<Server> {
     Ok(Server { child, url })
 }
 
-fn pa_server() -> Result<(Server, String)> {
-    let data = root().join("target/bench/pa");
+/// A fresh `pa serve` on `target/bench/{data}` with `extra` flags, and its admin token.
+pub(crate) fn pa_server(data: &str, extra: &[&str]) -> Result<(Server, String)> {
+    let data = root().join("target/bench").join(data);
     let _ = std::fs::remove_dir_all(&data);
     let token = "bench-admin-token".to_string();
     let server = spawn(
         Command::new(pa_binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&data)
+            .args(extra)
             .env("PA_ADMIN_TOKEN", &token)
             .env("PA_LOG", "warn"),
     )?;
@@ -304,7 +306,7 @@ fn pa_server() -> Result<(Server, String)> {
 }
 
 /// Uploads and enables a component with every limit on.
-fn deploy(server: &Server, token: &str, name: &str, file: &PathBuf) -> Result {
+pub(crate) fn deploy(server: &Server, token: &str, name: &str, file: &PathBuf) -> Result {
     let pa = || {
         let mut cmd = Command::new(pa_binary());
         cmd.env("PA_TOKEN", token)

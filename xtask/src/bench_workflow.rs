@@ -4,15 +4,15 @@
 //! workers have work; every step is a real component call whose state
 //! changes are written to the store before they take effect.
 
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::bench::{Server, spawn};
-use crate::{Result, build_guests, build_host, guests_dir, pa_binary, root};
+use crate::bench::{Server, deploy, pa_server};
+use crate::{Result, build_guests, build_host, guests_dir};
 
-const TOKEN: &str = "bench-admin-token";
 /// Steps per run.
 const CHAIN: usize = 100;
 /// Runs at once.
@@ -54,27 +54,14 @@ pub fn start() -> Result {
 
 /// Steps per second of `RUNS` chains on a fresh `pa serve` with `workers`.
 fn measure(database: Option<&str>, workers: usize) -> Result<f64> {
-    let data = root().join(format!("target/bench/workflow-{workers}"));
-    let _ = std::fs::remove_dir_all(&data);
-    let mut cmd = Command::new(pa_binary());
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .args(["--workflow-workers", &workers.to_string()])
-        .env("PA_ADMIN_TOKEN", TOKEN)
-        .env("PA_LOG", "warn");
+    let workers_flag = workers.to_string();
+    let mut flags = vec!["--workflow-workers", &workers_flag];
     if let Some(url) = database {
-        cmd.args(["--database-url", url]);
+        flags.extend(["--database-url", url]);
     }
-    let server = spawn(&mut cmd)?;
-    let wasm = std::fs::read(guests_dir().join("test_step.wasm")).map_err(|e| e.to_string())?;
-    let plugins = "/api/v1/tenants/default/plugins/steps";
-    call(&server, "PUT", &format!("{plugins}/versions/1.0.0"), wasm)?;
-    call(
-        &server,
-        "POST",
-        &format!("{plugins}/enable"),
-        json_body(json!({"version": "1.0.0"})),
-    )?;
+    let (server, token) = pa_server(&format!("workflow-{workers}"), &flags)?;
+    deploy(&server, &token, "steps", &guests_dir().join("test_step.wasm"))?;
+    let api = Api { server, token };
     let steps: Vec<Value> = (0..CHAIN)
         .map(|i| {
             let mut step = json!({"id": format!("s{i}"), "component": {"plugin": "steps", "input": {"n": i}}});
@@ -84,29 +71,18 @@ fn measure(database: Option<&str>, workers: usize) -> Result<f64> {
             step
         })
         .collect();
-    call(
-        &server,
+    api.call(
         "PUT",
         "/api/v1/tenants/default/workflows/chain",
-        json_body(json!({ "steps": steps })),
+        json!({ "steps": steps }),
     )?;
     let started = Instant::now();
     for _ in 0..RUNS {
-        call(
-            &server,
-            "POST",
-            "/api/v1/tenants/default/workflows/chain/runs",
-            json_body(json!({})),
-        )?;
+        api.call("POST", "/api/v1/tenants/default/workflows/chain/runs", json!({}))?;
     }
     let deadline = started + Duration::from_secs(600);
     loop {
-        let list = call(
-            &server,
-            "GET",
-            "/api/v1/tenants/default/runs?workflow=chain",
-            Vec::new(),
-        )?;
+        let list = api.call("GET", "/api/v1/tenants/default/runs?workflow=chain", Value::Null)?;
         let runs = list["runs"].as_array().cloned().unwrap_or_default();
         if let Some(failed) = runs
             .iter()
@@ -125,28 +101,40 @@ fn measure(database: Option<&str>, workers: usize) -> Result<f64> {
     Ok((RUNS * CHAIN) as f64 / started.elapsed().as_secs_f64())
 }
 
-fn json_body(value: Value) -> Vec<u8> {
-    value.to_string().into_bytes()
+/// The API of one server, as its admin.
+struct Api {
+    server: Server,
+    token: String,
 }
 
-/// One API call with curl; the JSON answer, or why it failed.
-fn call(server: &Server, method: &str, path: &str, body: Vec<u8>) -> Result<Value> {
-    let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "--fail-with-body", "-X", method, "-H"])
-        .arg(format!("Authorization: Bearer {TOKEN}"))
-        .arg(format!("{}{path}", server.url));
-    let body_file = root().join("target/bench/workflow-body");
-    if !body.is_empty() {
-        std::fs::write(&body_file, &body).map_err(|e| e.to_string())?;
-        cmd.arg("--data-binary").arg(format!("@{}", body_file.display()));
+impl Api {
+    /// One call with curl (`body` sent as JSON unless null); the JSON answer, or why it failed.
+    fn call(&self, method: &str, path: &str, body: Value) -> Result<Value> {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sS", "--fail-with-body", "-X", method, "-H"])
+            .arg(format!("Authorization: Bearer {}", self.token))
+            .arg(format!("{}{path}", self.server.url))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if !body.is_null() {
+            cmd.args(["--data-binary", "@-"]);
+        }
+        let mut child = cmd.spawn().map_err(|e| format!("curl: {e}"))?;
+        if !body.is_null() {
+            let mut stdin = child.stdin.take().expect("piped");
+            stdin
+                .write_all(body.to_string().as_bytes())
+                .map_err(|e| e.to_string())?;
+        }
+        let out = child.wait_with_output().map_err(|e| format!("curl: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(format!(
+                "{method} {path}: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
-    let out = cmd.output().map_err(|e| format!("curl: {e}"))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        return Err(format!(
-            "{method} {path}: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }

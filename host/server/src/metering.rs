@@ -113,35 +113,9 @@ impl Metering {
         })
     }
 
-    /// Checks `tenant` may keep `more` bytes beyond what it keeps now
-    /// (413 when its plan's storage quota would be exceeded).
-    pub async fn check_storage(&self, tenant: &str, more: u64) -> Result<(), ApiError> {
-        let plan = self
-            .store
-            .tenant_plan(tenant)
-            .await?
-            .ok_or_else(|| ApiError::not_found(format!("tenant `{tenant}` not found")))?;
-        let Some(limit) = plan.storage_quota_bytes else {
-            return Ok(());
-        };
-        let kept: i64 = self.store.storage(tenant).await?.iter().map(|(_, b)| b).sum();
-        let after = kept.max(0) as u64 + more;
-        if after <= limit.max(0) as u64 {
-            return Ok(());
-        }
-        Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "storage_quota_exceeded",
-            format!(
-                "tenant `{tenant}` keeps {kept} bytes; {more} more would exceed the {limit}-byte storage quota of plan `{}`",
-                plan.name
-            ),
-        ))
-    }
-
-    /// Takes `more` bytes of `tenant`'s storage quota for a key-value write,
-    /// or refuses with 413 when its plan's quota would be exceeded. Counted
-    /// in memory between reloads, so a burst cannot run past the quota.
+    /// Takes `more` bytes of `tenant`'s storage quota (an upload, a key-value
+    /// write), or refuses with 413 when its plan's quota would be exceeded.
+    /// Counted in memory between reloads, so a burst cannot run past the quota.
     pub async fn reserve_storage(&self, tenant: &str, more: u64) -> Result<(), ApiError> {
         let quota = self.quota(tenant).await?;
         let Some(limit) = quota.storage_limit else {

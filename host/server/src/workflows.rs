@@ -6,7 +6,7 @@
 use std::sync::{Arc, Weak};
 
 use pa_runtime::{AskError, InvokeError, Plugin, StepContext, ToolPeer, tool_types};
-use pa_workflow::{Action, Definition, StepCall, StepError, StepRunner};
+use pa_workflow::{Action, Needs, StepCall, StepError, StepRunner};
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -151,16 +151,15 @@ impl ToolPeer for StepLog {
     }
 }
 
-/// Refuses a definition that calls what `tenant` does not have enabled: a
+/// Refuses a definition whose `needs` call what `tenant` does not have enabled: a
 /// component that is not a workflow step, a tool its server does not offer,
 /// a workflow that does not exist (or the workflow itself).
 pub async fn check_against_tenant(
     platform: &Platform,
     tenant: &str,
     name: &str,
-    definition: &Definition,
+    needs: &Needs,
 ) -> Result<(), ApiError> {
-    let needs = definition.validate().map_err(invalid)?;
     for plugin in &needs.components {
         let live = platform.deployments.get_or_load(platform, tenant, plugin).await;
         match live.map(|live| live.plugin.clone()) {
@@ -203,7 +202,8 @@ pub async fn check_against_tenant(
     Ok(())
 }
 
-fn invalid(message: impl std::fmt::Display) -> ApiError {
+/// `400 invalid_workflow` with `message`.
+pub fn invalid(message: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::BAD_REQUEST,
         "invalid_workflow",

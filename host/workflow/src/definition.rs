@@ -260,19 +260,24 @@ pub struct Needs {
 #[error("{0}")]
 pub struct Invalid(pub String);
 
+/// A parse error with the path of the field it is about.
+fn located<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> Invalid {
+    Invalid(format!("at `{}`: {}", e.path(), e.inner()))
+}
+
 impl Definition {
-    /// Parses JSON or YAML (JSON is YAML too, but its errors read better as JSON).
-    pub fn parse(text: &str) -> Result<Definition, Invalid> {
+    /// Parses JSON or YAML (JSON is YAML too, but its errors read better as
+    /// JSON) and validates it; returns it with what its steps call.
+    pub fn parse(text: &str) -> Result<(Definition, Needs), Invalid> {
         let definition: Definition = if text.trim_start().starts_with('{') {
             let mut de = serde_json::Deserializer::from_str(text);
-            serde_path_to_error::deserialize(&mut de)
-                .map_err(|e| Invalid(format!("at `{}`: {}", e.path(), e.inner())))?
+            serde_path_to_error::deserialize(&mut de).map_err(located)?
         } else {
             let de = serde_yaml_ng::Deserializer::from_str(text);
-            serde_path_to_error::deserialize(de).map_err(|e| Invalid(format!("at `{}`: {}", e.path(), e.inner())))?
+            serde_path_to_error::deserialize(de).map_err(located)?
         };
-        definition.validate()?;
-        Ok(definition)
+        let needs = definition.validate()?;
+        Ok((definition, needs))
     }
 
     /// Checks the whole graph: ids, one action per step, known `needs`, no
@@ -540,20 +545,23 @@ impl Scope<'_> {
     }
 }
 
-fn valid_id(id: &str) -> bool {
-    let mut chars = id.chars();
+/// 1 to 63 lowercase letters, digits, `-` and the `extra` characters,
+/// starting with a letter.
+fn is_name(text: &str, extra: &[char]) -> bool {
+    let mut chars = text.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && id.len() <= 63
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        && text.len() <= 63
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || extra.contains(&c))
+}
+
+/// Step ids may also use `_`.
+fn valid_id(id: &str) -> bool {
+    is_name(id, &['_'])
 }
 
 /// Plugin and workflow names follow the API's name pattern.
 fn check_name(step: &str, field: &str, name: &str) -> Result<(), Invalid> {
-    let mut chars = name.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.len() <= 63
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
+    if is_name(name, &[]) {
         Ok(())
     } else {
         Err(Invalid(format!("step `{step}`: {field} `{name}` is not a valid name")))

@@ -781,12 +781,10 @@ impl<'a> Plan<'a> {
             .iter()
             .enumerate()
             .map(|(n, s)| {
-                let mut row = StepRow::new(&self.run.id, &format!("{COMPENSATE}{}", s.step_id), None);
+                // The newest is undone first; each next one once the one before has ended.
+                let ready_at = (n == 0).then(|| now.clone());
+                let mut row = StepRow::new(&self.run.id, &format!("{COMPENSATE}{}", s.step_id), ready_at);
                 row.seq = n as i64 + 1;
-                if n == 0 {
-                    row.state = "ready".into();
-                    row.ready_at = Some(now.clone());
-                }
                 row
             })
             .collect();

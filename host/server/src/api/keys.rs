@@ -13,7 +13,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::identity::grantable_role;
-use super::parse_json;
+use super::parse_json_or_default;
 use crate::auth::{Caller, tokens};
 use crate::error::ApiError;
 use crate::platform::Platform;
@@ -40,11 +40,7 @@ pub async fn create(
     caller: Caller,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request: NewKeyRequest = if body.is_empty() {
-        NewKeyRequest::default()
-    } else {
-        parse_json(&body)?
-    };
+    let request: NewKeyRequest = parse_json_or_default(&body)?;
     let role = request.role.unwrap_or_else(|| "admin".into());
     grantable_role(&platform, &caller, &tenant, &role).await?;
     if request.name.len() > 100 || request.name.contains('\0') {

@@ -79,6 +79,15 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Api
     serde_json::from_value(value).map_err(invalid)
 }
 
+/// Like [`parse_json`], with an empty body meaning the type's default.
+pub fn parse_json_or_default<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<T, ApiError> {
+    if body.is_empty() {
+        Ok(T::default())
+    } else {
+        parse_json(body)
+    }
+}
+
 fn integral_floats_as_integers(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
@@ -141,7 +150,7 @@ pub async fn upload(
         }
         .into());
     }
-    platform.metering.check_storage(&tenant, bytes.len() as u64).await?;
+    platform.metering.reserve_storage(&tenant, bytes.len() as u64).await?;
     let runtime = platform.runtime.clone();
     let component = bytes.clone();
     let prepared = tokio::task::spawn_blocking(move || runtime.prepare(&component))

@@ -14,10 +14,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::{check_name, parse_json};
+use super::{check_name, parse_json_or_default};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::platform::Platform;
+use crate::workflows;
 
 /// Longest definition accepted, in bytes.
 const MAX_DEFINITION_BYTES: usize = 1 << 20;
@@ -114,9 +115,8 @@ pub async fn put(
         ));
     }
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("the definition is not UTF-8 text"))?;
-    let definition = Definition::parse(text)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_workflow", e.to_string()))?;
-    crate::workflows::check_against_tenant(&platform, &tenant, &name, &definition).await?;
+    let (definition, needs) = Definition::parse(text).map_err(workflows::invalid)?;
+    workflows::check_against_tenant(&platform, &tenant, &name, &needs).await?;
     let stored = serde_json::to_string(&definition).map_err(ApiError::internal)?;
     let version = platform
         .store
@@ -162,11 +162,7 @@ pub async fn start(
     caller: Caller,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request: StartRequest = if body.is_empty() {
-        StartRequest::default()
-    } else {
-        parse_json(&body)?
-    };
+    let request: StartRequest = parse_json_or_default(&body)?;
     let run = platform
         .workflows
         .start(&tenant, &name, request.input, &caller.actor())
@@ -245,11 +241,7 @@ async fn decide(
     body: Bytes,
     approve: bool,
 ) -> Result<Response, ApiError> {
-    let request: DecisionRequest = if body.is_empty() {
-        DecisionRequest::default()
-    } else {
-        parse_json(&body)?
-    };
+    let request: DecisionRequest = parse_json_or_default(&body)?;
     if let Some(comment) = &request.comment
         && (comment.chars().count() > 1000 || comment.contains('\0'))
     {

@@ -7,7 +7,7 @@ use serde_json::json;
 /// The message a definition is refused with.
 fn refusal(text: &str) -> String {
     match Definition::parse(text) {
-        Ok(d) => panic!("accepted: {d:?}"),
+        Ok((d, _)) => panic!("accepted: {d:?}"),
         Err(e) => e.0,
     }
 }
@@ -42,7 +42,7 @@ steps:
 
 #[test]
 fn a_complete_definition_parses_and_lists_what_it_calls() {
-    let definition = Definition::parse(RELEASE).unwrap();
+    let (definition, _) = Definition::parse(RELEASE).unwrap();
     assert_eq!(definition.steps.len(), 4);
     assert_eq!(definition.steps[0].retry.max_attempts, 3);
     assert_eq!(definition.steps[1].retry, RetryPolicy::default());
@@ -65,10 +65,10 @@ fn a_complete_definition_parses_and_lists_what_it_calls() {
 
 #[test]
 fn json_and_yaml_give_the_same_definition() {
-    let yaml = Definition::parse(RELEASE).unwrap();
+    let (yaml, _) = Definition::parse(RELEASE).unwrap();
     let json = serde_json::to_string(&yaml).unwrap();
     assert!(json.starts_with('{'));
-    assert_eq!(Definition::parse(&json).unwrap(), yaml);
+    assert_eq!(Definition::parse(&json).unwrap().0, yaml);
 }
 
 #[test]

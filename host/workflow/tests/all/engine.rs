@@ -100,7 +100,7 @@ fn engine(store: &Store, script: &Script) -> Engine<Script> {
 }
 
 async fn save(store: &Store, name: &str, text: &str) {
-    let definition = Definition::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (definition, _) = Definition::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
     let json = serde_json::to_string(&definition).unwrap();
     store.put_workflow("acme", name, &json, "tester").await.unwrap();
 }
