@@ -231,6 +231,30 @@ async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u3
             (format!("{t}/workflows/gate/runs"), body(json!({"input": {"n": n}})))
         }
         ("GET", "/runs") => (format!("{t}/runs"), None),
+        ("GET", "/runs/{run}/events") | ("POST", "/runs/{run}/retry") => {
+            let run = ended_run(admin, tenant).await;
+            (format!("{t}{}", e.path.replace("{run}", &run)), None)
+        }
+        ("POST", "/orchestrator/plan") => (
+            format!("{t}/orchestrator/plan"),
+            body(json!({"requirement": "Extract the name and date from forms"})),
+        ),
+        ("GET", "/model-provider") | ("DELETE", "/model-provider") => {
+            let path = format!("{t}/model-provider");
+            let (status, body) = admin.send_json(Method::PUT, &path, model_provider()).await;
+            assert_eq!(status, 200, "{body}");
+            (path, None)
+        }
+        ("PUT", "/model-provider") => (format!("{t}/model-provider"), body(model_provider())),
+        ("GET", "/sites") => (format!("{t}/sites"), None),
+        ("GET", "/sites/{site}") => {
+            published_site(admin, tenant).await;
+            (format!("{t}/sites/pages"), None)
+        }
+        ("POST", "/sites/{site}/rollback") => {
+            published_site(admin, tenant).await;
+            (format!("{t}/sites/pages/rollback"), body(json!({"version": 1})))
+        }
         ("GET", "/runs/{run}") | ("POST", "/runs/{run}/cancel") => {
             let run = waiting_run(admin, tenant).await;
             let action = if e.method == Method::GET { "" } else { "/cancel" };
@@ -275,6 +299,37 @@ async fn waiting_run(admin: &Api, tenant: &str) -> String {
     let id = run["id"].as_str().unwrap().to_string();
     crate::workflows::wait_for_run(admin, tenant, &id, |run| run["steps"][0]["state"] == "waiting").await;
     id
+}
+
+/// A run of the gate workflow in `tenant` that was cancelled.
+async fn ended_run(admin: &Api, tenant: &str) -> String {
+    let run = waiting_run(admin, tenant).await;
+    let path = format!("/api/v1/tenants/{tenant}/runs/{run}/cancel");
+    let (status, body) = admin.send(Method::POST, &path, None).await;
+    assert_eq!(status, 200, "{body}");
+    run
+}
+
+fn model_provider() -> Value {
+    json!({"base_url": "http://127.0.0.1:9/v1", "model": "matrix", "api_key": "sk-matrix"})
+}
+
+/// Site `pages` of `tenant`, published by a workflow step.
+async fn published_site(admin: &Api, tenant: &str) {
+    let grants = json!({"grants": {"key_value_stores": ["default"], "sites": ["pages"]}});
+    admin
+        .deploy(tenant, "publisher", "1.0.0", "test_step.wasm", grants)
+        .await;
+    let files = json!({"index.html": "<h1>pages</h1>"});
+    let definition = json!({"steps": [{"id": "publish", "component": {"plugin": "publisher", "input": {"publish": {"site": "pages", "files": files}}}}]});
+    let path = format!("/api/v1/tenants/{tenant}/workflows/publish");
+    let (status, body) = admin.send_json(Method::PUT, &path, definition).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, run) = admin.send_json(Method::POST, &format!("{path}/runs"), json!({})).await;
+    assert_eq!(status, 201, "{run}");
+    let id = run["id"].as_str().unwrap();
+    let run = crate::workflows::wait_for_run(admin, tenant, id, |r| r["state"] != "running").await;
+    assert_eq!(run["state"], "succeeded", "{run}");
 }
 
 /// The identity providers of the matrix: `corp` (LDAP) and `sso` (OIDC) in acme.

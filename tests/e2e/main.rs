@@ -10,6 +10,7 @@ mod graphql;
 mod identity;
 mod idp;
 mod mcp;
+mod products;
 mod registry;
 mod support;
 mod up;

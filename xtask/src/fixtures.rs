@@ -1,6 +1,8 @@
 //! What the tests need beside `pa`: Debian's OpenLDAP server (`slapd`), the
 //! `oidc-provider` OpenID provider (`tests/fixtures/oidc`), and the tools
-//! `deploy/test.sh` checks the deployment files with.
+//! `deploy/test.sh` checks the deployment files with; Tesseract (the OCR
+//! capability's engine), what the tests render text images with, and the
+//! Chromium the console's tests drive.
 
 use std::path::Path;
 use std::process::Command;
@@ -8,7 +10,7 @@ use std::process::Command;
 use crate::{Result, root, run};
 
 /// Debian packages, each with a file that shows it is installed.
-const PACKAGES: [(&str, &str); 8] = [
+const PACKAGES: [(&str, &str); 11] = [
     ("slapd", "/usr/sbin/slapd"),
     ("ldap-utils", "/usr/bin/ldapsearch"),
     ("prometheus", "/usr/bin/promtool"),
@@ -17,11 +19,34 @@ const PACKAGES: [(&str, &str); 8] = [
     ("openssl", "/usr/bin/openssl"),
     ("python3-yaml", "/usr/lib/python3/dist-packages/yaml/__init__.py"),
     ("shellcheck", "/usr/bin/shellcheck"),
+    ("chromium", "/usr/bin/chromium"),
+    ("python3-pil", "/usr/lib/python3/dist-packages/PIL/__init__.py"),
+    ("fonts-dejavu-core", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
 ];
+
+/// The packages `pa serve` itself uses (the OCR capability's engine).
+const RUNTIME_PACKAGES: [(&str, &str); 2] = [
+    ("tesseract-ocr", "/usr/bin/tesseract"),
+    (
+        "tesseract-ocr-eng",
+        "/usr/share/tesseract-ocr/5/tessdata/eng.traineddata",
+    ),
+];
+
+/// Installs what `pa serve` needs on this machine when missing.
+pub fn ensure_runtime_packages() -> Result {
+    install_missing(&RUNTIME_PACKAGES)
+}
 
 /// Installs the fixtures' packages when missing.
 pub fn ensure() -> Result {
-    let missing: Vec<&str> = PACKAGES
+    install_missing(&RUNTIME_PACKAGES)?;
+    install_missing(&PACKAGES)?;
+    npm_ci(&root().join("tests/fixtures/oidc"))
+}
+
+fn install_missing(packages: &[(&str, &str)]) -> Result {
+    let missing: Vec<&str> = packages
         .iter()
         .filter(|(_, file)| !Path::new(file).exists())
         .map(|(package, _)| *package)
@@ -35,11 +60,12 @@ pub fn ensure() -> Result {
         };
         install().or_else(|_| run(Command::new("apt-get").arg("update")).and_then(|()| install()))?;
     }
-    npm_ci(&root().join("tests/fixtures/oidc"))
+    Ok(())
 }
 
-/// `npm ci` in `dir` unless its `node_modules` already matches the lock file.
-fn npm_ci(dir: &Path) -> Result {
+/// `npm ci` in `dir` (no browser downloads) unless its `node_modules`
+/// already matches the lock file.
+pub fn npm_ci(dir: &Path) -> Result {
     let lock = std::fs::read_to_string(dir.join("package-lock.json")).map_err(|e| format!("{}: {e}", dir.display()))?;
     let marker = dir.join("node_modules/.pa-installed-lock");
     if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == lock) {
@@ -47,6 +73,7 @@ fn npm_ci(dir: &Path) -> Result {
     }
     run(Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-        .arg(dir))?;
+        .arg(dir)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
     std::fs::write(marker, lock).map_err(|e| e.to_string())
 }

@@ -7,6 +7,7 @@ mod apifuzz;
 mod bench;
 mod bench_workflow;
 mod conformance;
+mod console;
 mod fixtures;
 mod up;
 
@@ -127,11 +128,13 @@ fn test() -> Result {
         "warnings",
     ]))?;
     fixtures::ensure()?;
+    console::build()?;
     run(Command::new("bash").arg(root().join("deploy/test.sh")))?;
     run(cargo()
         .args(["test", "--release", "--workspace"])
         .env("PA_GUESTS", guests_dir())
         .env("RUST_LIB_BACKTRACE", "0"))?;
+    console::test()?;
     conformance::start()?;
     apifuzz::start()
 }

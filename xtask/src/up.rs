@@ -24,16 +24,31 @@ const EXAMPLES: &[(&str, &str, &[&str])] = &[
         "spin7_kv.wasm",
         &["--kv-store", "default", "--var", "greeting=hello from spin-sdk 7"],
     ),
+    // The agents of the OCR product workflow (docs/products.md).
+    ("ocr-requirements", "ocr_requirements.wasm", &["--model"]),
+    ("ocr-design", "ocr_design.wasm", &[]),
+    ("ocr-implementation", "ocr_implementation.wasm", &["--ocr"]),
+    ("ocr-testing", "ocr_testing.wasm", &[]),
+    (
+        "ocr-release",
+        "ocr_release.wasm",
+        &["--kv-store", "default", "--site", "ocr-results"],
+    ),
+    ("ocr-operations", "ocr_operations.wasm", &["--kv-store", "default"]),
 ];
 
 pub fn start() -> Result {
+    crate::fixtures::ensure_runtime_packages()?;
     build_guests()?;
     build_host()?;
+    crate::console::build()?;
     let data_dir = root().join("target/up");
     let token = std::env::var("PA_ADMIN_TOKEN").unwrap_or_else(|_| "pa-dev-admin-token".to_string());
     let mut server = Command::new(pa_binary())
         .args(["serve", "--listen", LISTEN, "--data-dir"])
         .arg(&data_dir)
+        .arg("--console-dir")
+        .arg(root().join("console/dist"))
         .env("PA_ADMIN_TOKEN", &token)
         .spawn()
         .map_err(|e| format!("cannot start pa: {e}"))?;
@@ -55,7 +70,10 @@ pub fn start() -> Result {
             .args(["plugin", "enable", name, "--version", &version])
             .args(*flags))?;
     }
+    let password = std::env::var("PA_CONSOLE_PASSWORD").unwrap_or_else(|_| "pa-dev-password".to_string());
+    create_console_admin(&token, &password)?;
     println!("\nPowerAutomation is running at http://{LISTEN} (admin API key: {token})");
+    println!("Console: http://{LISTEN}/console/ (user `admin`, password `{password}`)");
     println!("Try:");
     println!("  curl http://{LISTEN}/t/default/fn/hello");
     println!(
@@ -64,6 +82,9 @@ pub fn start() -> Result {
     println!("  curl http://{LISTEN}/t/default/fn/spin7/var");
     println!("  curl -H 'Authorization: Bearer {token}' http://{LISTEN}/api/v1/tenants/default/plugins");
     println!("  curl http://{LISTEN}/metrics");
+    println!(
+        "  curl -H 'Authorization: Bearer {token}' -d '{{\"requirement\": \"Extract the invoice number and total from scanned invoices\"}}' http://{LISTEN}/api/v1/tenants/default/orchestrator/plan"
+    );
     println!("Press Ctrl-C to stop.");
     let status = server.wait().map_err(|e| e.to_string())?;
     if status.success() {
@@ -87,6 +108,26 @@ fn wait_healthy() -> Result {
         std::thread::sleep(Duration::from_millis(100));
     }
     Err(format!("pa did not answer on {LISTEN} within 30 s"))
+}
+
+/// Creates the platform administrator `admin` who signs in to the console
+/// (already there after an earlier `up`: left as it is).
+fn create_console_admin(token: &str, password: &str) -> Result {
+    let body = format!(r#"{{"username": "admin", "password": "{password}", "platform_admin": true}}"#);
+    let request = format!(
+        "POST /api/v1/users HTTP/1.0\r\nHost: {LISTEN}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(LISTEN).map_err(|e| format!("cannot reach pa: {e}"))?;
+    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).map_err(|e| e.to_string())?;
+    let status = answer.split_whitespace().nth(1).unwrap_or("");
+    match status {
+        "201" | "409" => Ok(()),
+        _ => Err(format!("creating the console's admin user: {answer}")),
+    }
 }
 
 /// The first 12 hex digits of a file's SHA-256 (via coreutils' `sha256sum`).

@@ -6,7 +6,9 @@
 //!   per idempotency key however often the step is attempted (the output
 //!   counts the effects recorded under NAME);
 //! - `sleep_ms: N` — take that long;
-//! - `log: TEXT` — log it.
+//! - `log: TEXT` — log it;
+//! - `publish: {site, files: {path: text}}` — publish the files as a new
+//!   version of the site (the output's `published` is its number).
 //!
 //! The output echoes the input with the attempt, the key and the count.
 
@@ -20,6 +22,7 @@ wit_bindgen::generate!({
 });
 
 use exports::powerautomation::plugin::step::{Guest, StepContext, StepError};
+use powerautomation::plugin::sites::{self, SiteFile};
 use powerautomation::plugin::{host, key_value, types::LogLevel};
 
 struct TestStep;
@@ -76,12 +79,28 @@ impl Guest for TestStep {
             let keys = key_value::list_keys().map_err(|e| error("store", e, true))?;
             effects = json!(keys.iter().filter(|k| k.starts_with(&prefix)).count());
         }
+        let mut published = Value::Null;
+        if let Some(publish) = input["publish"].as_object() {
+            let site = publish.get("site").and_then(Value::as_str).unwrap_or_default();
+            let files: Vec<SiteFile> = publish
+                .get("files")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(path, text)| SiteFile {
+                    path: path.clone(),
+                    content: text.as_str().unwrap_or_default().as_bytes().to_vec(),
+                })
+                .collect();
+            published = json!(sites::publish(site, &files).map_err(|e| error("publish", e, false))?);
+        }
         let output = json!({
             "input": input,
             "attempt": context.attempt,
             "key": key,
             "step": context.step_id,
             "effects": effects,
+            "published": published,
         });
         Ok(output.to_string())
     }

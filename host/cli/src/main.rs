@@ -3,6 +3,7 @@
 mod billing;
 mod plugin;
 mod remote;
+mod workflow;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,6 +32,8 @@ enum Command {
     Audit(AuditArgs),
     /// A tenant's usage and invoices on a running server.
     Billing(billing::BillingArgs),
+    /// Workflows and their runs on a running server.
+    Workflow(workflow::WorkflowArgs),
     /// Internal: compile a component read on stdin for engine `p2` or `p3`
     /// (run by `pa serve` in a child process it can kill at the time limit).
     #[command(hide = true)]
@@ -83,6 +86,10 @@ struct ServeArgs {
     /// before another node takes it over (running steps renew it).
     #[arg(long, env = "PA_WORKFLOW_LEASE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     workflow_lease_secs: u64,
+    /// Folder of the built management console (default: `console/dist` here,
+    /// or `console/` beside the `pa` executable).
+    #[arg(long, env = "PA_CONSOLE_DIR")]
+    console_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -147,6 +154,7 @@ async fn main() {
         Command::Plugin(args) => plugin::run(args).await,
         Command::Audit(args) => audit(args).await,
         Command::Billing(args) => billing::run(args).await,
+        Command::Workflow(args) => workflow::run(args).await,
         Command::CompileWorker { engine } => pa_server::compile_worker(&engine).map_err(anyhow::Error::msg),
     };
     if let Err(e) = result {
@@ -194,6 +202,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         cors_origins: args.cors_origins,
         workflow_workers: usize::from(args.workflow_workers),
         workflow_lease: Duration::from_secs(args.workflow_lease_secs),
+        console_dir: pa_server::locate_console(args.console_dir),
     })
     .await?;
     match std::env::var("PA_ADMIN_TOKEN") {

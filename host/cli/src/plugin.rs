@@ -42,6 +42,15 @@ enum PluginCommand {
         /// Variable `name=value` (repeatable).
         #[arg(long = "var", value_parser = parse_var)]
         vars: Vec<(String, String)>,
+        /// Grant chat-model inference with the tenant's model.
+        #[arg(long)]
+        model: bool,
+        /// Grant text recognition (OCR).
+        #[arg(long)]
+        ocr: bool,
+        /// Site the plugin may publish (repeatable).
+        #[arg(long = "site")]
+        sites: Vec<String>,
         /// `public` or `api-key`.
         #[arg(long, default_value = "public")]
         access: String,
@@ -84,6 +93,9 @@ pub async fn run(args: PluginArgs) -> anyhow::Result<()> {
             allow_outbound,
             kv_stores,
             vars,
+            model,
+            ocr,
+            sites,
             access,
             timeout_ms,
             memory_mib,
@@ -108,6 +120,9 @@ pub async fn run(args: PluginArgs) -> anyhow::Result<()> {
                     "allowed_outbound_hosts": allow_outbound,
                     "key_value_stores": kv_stores,
                     "variables": vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect::<serde_json::Map<String, Value>>(),
+                    "model": model,
+                    "ocr": ocr,
+                    "sites": sites,
                 },
             });
             if let Some(prefix) = tool_prefix {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use crate::capabilities::Capabilities;
 use crate::compile::Compiler;
 
 use crate::cache::ComponentCache;
@@ -57,6 +58,7 @@ pub struct Runtime {
     p2: EngineKit,
     p3: EngineKit,
     pub(crate) kv: Arc<dyn KeyValueBackend>,
+    pub(crate) capabilities: Arc<dyn Capabilities>,
     compiler: Compiler,
     compile_timeout: Duration,
     prepared: Mutex<HashMap<String, Prepared>>,
@@ -65,11 +67,13 @@ pub struct Runtime {
 
 impl Runtime {
     /// Builds the engines, with compiled code cached under `cache_dir`,
-    /// key-value data kept by `kv`, and new components compiled by `compiler`
-    /// within `compile_timeout`.
+    /// key-value data kept by `kv`, granted capabilities served by
+    /// `capabilities`, and new components compiled by `compiler` within
+    /// `compile_timeout`.
     pub fn new(
         cache_dir: &Path,
         kv: Arc<dyn KeyValueBackend>,
+        capabilities: Arc<dyn Capabilities>,
         compiler: Compiler,
         compile_timeout: Duration,
     ) -> wasmtime::Result<Runtime> {
@@ -88,6 +92,7 @@ impl Runtime {
             p2,
             p3,
             kv,
+            capabilities,
             compiler,
             compile_timeout,
             prepared: Mutex::new(HashMap::new()),
@@ -190,6 +195,7 @@ impl EngineKit {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         spin::add_v2_to_linker(&mut linker, InstanceState::spin)?;
         crate::tools::add_to_linker(&mut linker)?;
+        crate::capabilities::add_to_linker(&mut linker)?;
         if concurrency {
             wasmtime_wasi::p3::add_to_linker(&mut linker)?;
             wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;

@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::capabilities::CapabilityGrants;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::GuestTaskId;
 use wasmtime::{Store, StoreContextMut, Trap};
@@ -39,6 +40,8 @@ pub struct FunctionConfig {
     pub key_value_stores: Vec<String>,
     /// Variables it can read.
     pub variables: HashMap<String, String>,
+    /// Host capabilities it may use.
+    pub grants: CapabilityGrants,
     /// Where its consumption is added up (shared by all its versions).
     pub usage: Arc<Usage>,
 }

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 mod cache;
+mod capabilities;
 mod compile;
 mod egress;
 mod engine;
@@ -20,6 +21,10 @@ mod tools;
 mod usage;
 mod world;
 
+pub use capabilities::{
+    Capabilities, CapabilityGrants, ChatOptions, Completion, Message as ChatMessage, NoCapabilities, Recognition,
+    SiteFile,
+};
 pub use compile::{Compiler, compile_worker};
 pub use egress::{AllowList, AllowListError};
 pub use engine::{Prepared, Runtime};

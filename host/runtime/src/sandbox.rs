@@ -31,6 +31,8 @@ impl Sandbox {
             allow: Arc::new(config.allowed_outbound_hosts),
             spin: SpinCtx {
                 kv: runtime.kv.clone(),
+                capabilities: runtime.capabilities.clone(),
+                grants: Arc::new(config.grants),
                 tenant: config.tenant,
                 plugin: config.plugin,
                 stores: Arc::new(config.key_value_stores),

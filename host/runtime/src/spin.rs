@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::capabilities::{Capabilities, CapabilityGrants};
 use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTable, StreamReader};
 
 mod bindings {
@@ -53,10 +54,13 @@ pub trait KeyValueBackend: Send + Sync + 'static {
     async fn keys(&self, scope: &KvScope) -> anyhow::Result<Vec<String>>;
 }
 
-/// What one plugin's instances may use: its key-value stores and variables.
+/// What one plugin's instances may use: its key-value stores, variables and
+/// granted capabilities.
 #[derive(Clone)]
 pub(crate) struct SpinCtx {
     pub(crate) kv: Arc<dyn KeyValueBackend>,
+    pub(crate) capabilities: Arc<dyn Capabilities>,
+    pub(crate) grants: Arc<CapabilityGrants>,
     pub(crate) tenant: String,
     pub(crate) plugin: String,
     pub(crate) stores: Arc<Vec<String>>,

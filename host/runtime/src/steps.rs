@@ -23,6 +23,9 @@ mod bindings {
             "powerautomation:plugin/host": crate::tools::interfaces::host,
             "powerautomation:plugin/key-value": crate::tools::interfaces::key_value,
             "powerautomation:plugin/config": crate::tools::interfaces::config,
+            "powerautomation:plugin/model": crate::tools::interfaces::model,
+            "powerautomation:plugin/ocr": crate::tools::interfaces::ocr,
+            "powerautomation:plugin/sites": crate::tools::interfaces::sites,
         },
     });
 }

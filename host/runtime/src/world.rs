@@ -150,6 +150,9 @@ const PROVIDED_TOOLS: &[&str] = &[
     "powerautomation:plugin/host@0.1",
     "powerautomation:plugin/key-value@0.1",
     "powerautomation:plugin/config@0.1",
+    "powerautomation:plugin/model@0.1",
+    "powerautomation:plugin/ocr@0.1",
+    "powerautomation:plugin/sites@0.1",
 ];
 
 /// Interfaces provided only to `wasi:http` 0.3 components (the p3 engine).

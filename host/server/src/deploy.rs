@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use axum::http::StatusCode;
-use pa_runtime::{AllowList, FunctionConfig, Limits, Plugin};
+use pa_runtime::{AllowList, CapabilityGrants, FunctionConfig, Limits, Plugin};
 use pa_store::Deployment;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -38,6 +38,12 @@ pub struct Grants {
     pub key_value_stores: Vec<String>,
     /// Variable values.
     pub variables: BTreeMap<String, String>,
+    /// Chat-model inference with the tenant's model (its key stays with the host).
+    pub model: bool,
+    /// Text recognition in images.
+    pub ocr: bool,
+    /// Sites the plugin may publish under `/t/{tenant}/sites/{site}/`.
+    pub sites: Vec<String>,
 }
 
 /// The body of `POST …/plugins/{name}/enable`, also what is stored.
@@ -228,6 +234,9 @@ impl Deployments {
     ) -> Result<(Plugin, Option<Arc<Catalog>>), ApiError> {
         let allow =
             AllowList::parse(&grants.allowed_outbound_hosts).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        for site in &grants.sites {
+            crate::api::check_name("grants.sites: site", site)?;
+        }
         let stored = platform
             .store
             .version(tenant, plugin, version)
@@ -245,6 +254,11 @@ impl Deployments {
             allowed_outbound_hosts: allow,
             key_value_stores: grants.key_value_stores.clone(),
             variables: grants.variables.clone().into_iter().collect(),
+            grants: CapabilityGrants {
+                model: grants.model,
+                ocr: grants.ocr,
+                sites: grants.sites.clone(),
+            },
             usage: platform.metering.usage(tenant, plugin),
         };
         let plugin_handle = Plugin::new(&platform.runtime, &prepared, config);

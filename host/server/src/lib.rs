@@ -6,6 +6,8 @@
 
 mod api;
 mod auth;
+mod capabilities;
+mod console;
 mod deploy;
 mod error;
 mod graphql;
@@ -17,14 +19,17 @@ mod mcp;
 mod metering;
 mod metrics;
 mod openapi;
+mod orchestrator;
 mod platform;
 mod quota_kv;
 mod ratelimit;
 mod routes;
+mod sites;
 pub mod up;
 mod versioning;
 mod workflows;
 
+pub use console::locate as locate_console;
 pub use pa_runtime::{Compiler, compile_worker};
 pub use platform::{Platform, PlatformConfig, app, verify_audit};
 pub use ratelimit::{Rate, RateLimits};

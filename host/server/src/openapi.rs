@@ -50,7 +50,7 @@ fn integer(min: i64, max: i64) -> RefOr<Schema> {
 
 fn path_parameter(name: &str) -> utoipa::openapi::path::Parameter {
     let pattern = match name {
-        "tenant" | "name" | "role" | "team" | "plan" | "provider" | "workflow" => Some(NAME_PATTERN),
+        "tenant" | "name" | "role" | "team" | "plan" | "provider" | "workflow" | "site" => Some(NAME_PATTERN),
         "run" => Some(RUN_PATTERN),
         "step" => Some(STEP_PATTERN),
         "period" => Some(PERIOD_PATTERN),
@@ -100,6 +100,9 @@ fn json_body(action: &str) -> Option<RefOr<Schema>> {
         "tenant.plan" => api::billing::TenantPlanRequest::schema(),
         "run.start" => api::workflows::StartRequest::schema(),
         "run.approve" | "run.reject" => api::workflows::DecisionRequest::schema(),
+        "orchestrator.plan" => api::orchestrator::PlanRequest::schema(),
+        "model.put" => api::capabilities::ModelProviderRequest::schema(),
+        "site.rollback" => api::capabilities::RollbackRequest::schema(),
         _ => return None,
     })
 }
@@ -158,8 +161,8 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
 
 fn success_statuses(e: &Endpoint) -> &'static [&'static str] {
     match e.guard.action {
-        "user.create" | "key.create" | "workflow.put" | "run.start" => &["201"],
-        "tenant.create" | "member.set" | "plugin.upload" => &["200", "201"],
+        "user.create" | "key.create" | "workflow.put" | "run.start" | "run.retry" => &["201"],
+        "tenant.create" | "member.set" | "plugin.upload" | "orchestrator.plan" => &["200", "201"],
         "auth.oidc.start" => &["303"],
         "auth.oidc.callback" => &["200", "303"],
         _ => &["200"],
@@ -170,6 +173,7 @@ fn success_statuses(e: &Endpoint) -> &'static [&'static str] {
 fn success_media(e: &Endpoint) -> &'static [&'static str] {
     match e.guard.action {
         "audit.read" => &["application/json", "application/jsonl", "text/csv"],
+        "run.events" => &["text/event-stream"],
         _ => &["application/json"],
     }
 }

@@ -19,7 +19,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_scalar::{Scalar, Servable};
 
-use crate::auth::Secrets;
+use crate::auth::{Sealer, Secrets};
+use crate::capabilities::PlatformCapabilities;
+use crate::capabilities::model::Models;
+use crate::capabilities::ocr::OcrLimits;
 use crate::deploy::Deployments;
 use crate::invoke;
 use crate::metering::Metering;
@@ -60,6 +63,8 @@ pub struct PlatformConfig {
     /// How long a workflow step stays with the node that took it without
     /// word from it (the node renews it while the step runs).
     pub workflow_lease: Duration,
+    /// The built management console served at `/console/`, if any.
+    pub console_dir: Option<PathBuf>,
 }
 
 impl Default for PlatformConfig {
@@ -77,6 +82,7 @@ impl Default for PlatformConfig {
             cors_origins: Vec::new(),
             workflow_workers: 4,
             workflow_lease: Duration::from_secs(30),
+            console_dir: None,
         }
     }
 }
@@ -111,11 +117,16 @@ pub struct Inner {
     pub metering: Arc<Metering>,
     pub mcp: crate::mcp::Sessions,
     pub secrets: Secrets,
+    /// Seals the secrets tenants store.
+    pub sealer: Sealer,
+    /// The tenants' chat models.
+    pub models: Models,
     pub limiter: Arc<Limiter>,
     pub graphql: crate::graphql::ApiSchema,
     pub workflows: Arc<Engine<PlatformRunner>>,
     workflow_workers: usize,
     cors: CorsLayer,
+    console_dir: Option<PathBuf>,
     pub max_upload_bytes: usize,
     ready: AtomicBool,
 }
@@ -142,9 +153,19 @@ impl Platform {
             store: store.clone(),
             metering: metering.clone(),
         };
+        let sealer = Sealer::new(&secrets.sealing);
+        let models = Models::new(store.clone(), sealer.clone());
+        let capabilities = PlatformCapabilities::new(
+            store.clone(),
+            blobs.clone(),
+            metering.clone(),
+            models.clone(),
+            OcrLimits::default(),
+        );
         let runtime = Runtime::new(
             &config.data_dir.join("cache"),
             Arc::new(kv),
+            Arc::new(capabilities),
             config.compiler,
             config.compile_timeout,
         )
@@ -171,9 +192,12 @@ impl Platform {
             metering,
             mcp: crate::mcp::Sessions::new(secrets.mcp_state.clone()),
             secrets,
+            sealer,
+            models,
             limiter: Arc::new(limiter),
             graphql: crate::graphql::schema(),
             cors,
+            console_dir: config.console_dir,
             max_upload_bytes: config.max_upload_bytes,
             ready: AtomicBool::new(false),
         })))
@@ -267,6 +291,9 @@ pub fn app(platform: Platform) -> Router {
             get(crate::mcp::resource_metadata),
         )
         .route("/api/graphql", post(crate::graphql::handle))
+        .route("/t/{tenant}/sites/{site}", get(crate::sites::root))
+        .route("/t/{tenant}/sites/{site}/", get(crate::sites::serve))
+        .route("/t/{tenant}/sites/{site}/{*path}", get(crate::sites::serve))
         .route("/t/{tenant}/fn/{plugin}", any(invoke::function))
         .route("/t/{tenant}/fn/{plugin}/", any(invoke::function))
         .route("/t/{tenant}/fn/{plugin}/{*rest}", any(invoke::function))
@@ -277,6 +304,7 @@ pub fn app(platform: Platform) -> Router {
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
         .route("/readyz", get(readyz))
+        .merge(crate::console::router(platform.console_dir.as_deref()))
         .route("/metrics", get(crate::metrics::render))
         .layer(platform.cors.clone())
         .layer(security_header("x-content-type-options", "nosniff"))

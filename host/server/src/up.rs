@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use pa_runtime::{AllowList, Compiler, FunctionConfig, HttpFunction, Limits, Plugin, Runtime};
+use pa_runtime::{AllowList, Compiler, FunctionConfig, HttpFunction, Limits, NoCapabilities, Plugin, Runtime};
 use pa_store::Store;
 
 use crate::error::ApiError;
@@ -33,6 +33,7 @@ pub async fn router(manifest_path: &Path, data_dir: &Path) -> anyhow::Result<Rou
     let runtime = Runtime::new(
         &data_dir.join("cache"),
         Arc::new(store),
+        Arc::new(NoCapabilities),
         Compiler::Thread,
         Duration::from_secs(120),
     )
@@ -51,6 +52,7 @@ pub async fn router(manifest_path: &Path, data_dir: &Path) -> anyhow::Result<Rou
             allowed_outbound_hosts: AllowList::parse(&spec.allowed_outbound_hosts)?,
             key_value_stores: spec.key_value_stores.clone(),
             variables: spec.variables.clone(),
+            grants: Default::default(),
             usage: Default::default(),
         };
         let Plugin::Http(function) = Plugin::new(&runtime, &prepared, config) else {

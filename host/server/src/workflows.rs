@@ -3,9 +3,10 @@
 //! sandboxes, limits and metering; and a saved definition is checked against
 //! what the tenant has enabled.
 
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use pa_runtime::{AskError, InvokeError, Plugin, StepContext, ToolPeer, tool_types};
+use pa_store::StepLogLine;
 use pa_workflow::{Action, Needs, StepCall, StepError, StepRunner};
 use serde_json::Value;
 
@@ -61,8 +62,10 @@ impl StepRunner for PlatformRunner {
         let log = Arc::new(StepLog {
             run: call.run_id.clone(),
             step: call.step_id.clone(),
+            attempt: call.attempt,
+            lines: Mutex::default(),
         });
-        match (&call.action, &live.plugin) {
+        let result = match (&call.action, &live.plugin) {
             (Action::Component { input, .. }, Plugin::Step(step)) => {
                 let context = StepContext {
                     run_id: call.run_id.clone(),
@@ -71,7 +74,7 @@ impl StepRunner for PlatformRunner {
                     idempotency_key: call.idempotency_key.clone(),
                 };
                 match step
-                    .run(context, &input.to_string(), log)
+                    .run(context, &input.to_string(), log.clone())
                     .await
                     .map_err(invoke_failure)?
                 {
@@ -82,7 +85,7 @@ impl StepRunner for PlatformRunner {
             }
             (Action::Tool { name, arguments, .. }, Plugin::Tools(server)) => {
                 let result = server
-                    .call_tool(name, &arguments.to_string(), log)
+                    .call_tool(name, &arguments.to_string(), log.clone())
                     .await
                     .map_err(invoke_failure)?
                     .map_err(|e| match e {
@@ -97,7 +100,12 @@ impl StepRunner for PlatformRunner {
                 format!("plugin `{plugin}` is not a {kind}"),
                 false,
             )),
+        };
+        let lines = std::mem::take(&mut *log.lines.lock().expect("log lines"));
+        if let Err(e) = platform.store.append_step_logs(&call.run_id, &lines).await {
+            tracing::warn!(run = %call.run_id, step = %call.step_id, error = %e, "keeping a step's logs");
         }
+        result
     }
 }
 
@@ -126,16 +134,47 @@ fn tool_output(result: tool_types::CallResult) -> Result<Value, StepError> {
     }
 }
 
-/// Where a step's logs go: the platform's log, under the run and step.
+/// Lines kept per attempt (later ones only reach the platform's log).
+const MAX_LOG_LINES: usize = 1000;
+/// Longest line kept, in bytes.
+const MAX_LOG_LINE: usize = 4096;
+
+/// Where a step's logs go: the platform's log, and the lines kept with the
+/// run (written once the attempt ends).
 struct StepLog {
     run: String,
     step: String,
+    attempt: i64,
+    lines: Mutex<Vec<StepLogLine>>,
 }
 
 #[async_trait::async_trait]
 impl ToolPeer for StepLog {
     fn log(&self, level: tool_types::LogLevel, logger: Option<String>, data: String) {
         tracing::info!(run = %self.run, step = %self.step, ?level, logger = logger.as_deref().unwrap_or(""), "{data}");
+        let mut lines = self.lines.lock().expect("log lines");
+        if lines.len() >= MAX_LOG_LINES {
+            return;
+        }
+        let mut message = match logger {
+            Some(logger) => format!("{logger}: {data}"),
+            None => data,
+        };
+        if message.len() > MAX_LOG_LINE {
+            let end = (0..=MAX_LOG_LINE)
+                .rev()
+                .find(|&i| message.is_char_boundary(i))
+                .unwrap_or(0);
+            message.truncate(end);
+            message.push('…');
+        }
+        lines.push(StepLogLine {
+            step_id: self.step.clone(),
+            attempt: self.attempt,
+            level: format!("{level:?}").to_lowercase(),
+            message,
+            at: pa_store::now(),
+        });
     }
 
     fn progress(&self, _progress: f64, _total: Option<f64>, _message: Option<String>) {}

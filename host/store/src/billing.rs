@@ -188,13 +188,15 @@ impl Store {
     }
 
     /// Bytes `tenant` keeps per plugin: every stored version's component plus
-    /// its key-value keys and values.
+    /// its key-value keys and values, and the site versions it published.
     pub async fn storage(&self, tenant: &str) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(on_pool!(self, |pool| sqlx::query_as(
             "SELECT plugin, CAST(SUM(bytes) AS BIGINT) FROM ( \
                SELECT name AS plugin, size AS bytes FROM plugin_versions WHERE tenant = $1 \
                UNION ALL \
                SELECT plugin, OCTET_LENGTH(key) + LENGTH(value) AS bytes FROM kv WHERE tenant = $1 \
+               UNION ALL \
+               SELECT plugin, bytes FROM site_versions WHERE tenant = $1 \
              ) AS kept GROUP BY plugin ORDER BY plugin"
         )
         .bind(tenant)

@@ -6,6 +6,7 @@
 mod audit;
 mod billing;
 mod blobs;
+mod capabilities;
 mod db;
 mod idp;
 mod keys;
@@ -20,6 +21,7 @@ mod workflows;
 pub use audit::{AuditQuery, AuditRecord, ChainReport, NewAudit};
 pub use billing::{Plan, PluginUsage};
 pub use blobs::Blobs;
+pub use capabilities::{ModelProvider, Site, SiteVersion};
 pub use db::{format_time, now};
 pub use idp::{IdentityProvider, OidcLogin};
 pub use keys::{KeyInfo, NewKey};
@@ -27,7 +29,7 @@ pub use plugins::{Deployment, PluginVersion, PutOutcome};
 pub use sessions::Refresh;
 pub use teams::Team;
 pub use users::{CustomRole, Membership, User};
-pub use workflows::{Claim, Run, RunChange, RunSnapshot, StepRow, StoredWorkflow, Transition};
+pub use workflows::{Claim, Run, RunChange, RunSnapshot, StepLogLine, StepRow, StoredWorkflow, Transition};
 
 /// The platform's database: SQLite or PostgreSQL, chosen by the URL it is opened with.
 #[derive(Clone)]

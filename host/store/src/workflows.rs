@@ -427,3 +427,59 @@ impl Store {
         })
     }
 }
+
+/// A line a step logged.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct StepLogLine {
+    /// The step (or `compensate.<id>`).
+    pub step_id: String,
+    /// The attempt that logged it.
+    pub attempt: i64,
+    /// `debug`, `info`, `warning`, `error`, ….
+    pub level: String,
+    /// What it said.
+    pub message: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+impl Store {
+    /// Keeps what an attempt of a step logged.
+    pub async fn append_step_logs(&self, run_id: &str, lines: &[StepLogLine]) -> Result<(), StoreError> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let _writer = self.sqlite_writer().await;
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for (seq, line) in lines.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO workflow_logs (run_id, step_id, attempt, seq, level, message, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                )
+                .bind(run_id)
+                .bind(&line.step_id)
+                .bind(line.attempt)
+                .bind(seq as i64)
+                .bind(&line.level)
+                .bind(&line.message)
+                .bind(&line.at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Everything the steps of a run logged, in order.
+    pub async fn run_logs(&self, run_id: &str) -> Result<Vec<StepLogLine>, StoreError> {
+        Ok(on_pool!(self, |pool| sqlx::query_as(
+            "SELECT step_id, attempt, level, message, at FROM workflow_logs WHERE run_id = $1 \
+             ORDER BY at, step_id, attempt, seq"
+        )
+        .bind(run_id)
+        .fetch_all(pool)
+        .await)?)
+    }
+}

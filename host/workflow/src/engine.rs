@@ -38,6 +38,16 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The input (or arguments) it passes.
+    pub fn input(&self) -> &Value {
+        match self {
+            Action::Component { input, .. } => input,
+            Action::Tool { arguments, .. } => arguments,
+        }
+    }
+}
+
 /// One attempt of an action.
 #[derive(Debug, Clone)]
 pub struct StepCall {
@@ -102,7 +112,7 @@ pub struct Engine<R> {
 }
 
 /// Run states that are final.
-const ENDED: [&str; 3] = ["succeeded", "failed", "cancelled"];
+pub const ENDED: [&str; 3] = ["succeeded", "failed", "cancelled"];
 /// Step states a dependent may follow.
 const DONE: [&str; 2] = ["succeeded", "skipped"];
 /// Prefix of compensation rows.
@@ -152,20 +162,46 @@ impl<R: StepRunner> Engine<R> {
 
     /// Starts a run of workflow `name` (its newest version) with `input`.
     pub async fn start(&self, tenant: &str, name: &str, input: Value, by: &str) -> Result<Run, EngineError> {
-        self.start_child(tenant, name, input, by, None).await
+        self.start_child(tenant, (name, None), input, by, None).await
     }
 
+    /// Starts a new run of a failed or cancelled run's workflow version with
+    /// the same input.
+    pub async fn retry(&self, tenant: &str, run_id: &str, by: &str) -> Result<Run, EngineError> {
+        let old = self
+            .store
+            .run(Some(tenant), run_id)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("run `{run_id}` not found")))?
+            .run;
+        if !matches!(old.state.as_str(), "failed" | "cancelled") {
+            return Err(EngineError::Conflict(format!(
+                "run `{run_id}` is {}; only failed or cancelled runs can be retried",
+                old.state
+            )));
+        }
+        if let Some(parent) = &old.parent_run {
+            return Err(EngineError::Conflict(format!(
+                "run `{run_id}` is a sub-workflow of run `{parent}`; retry that run"
+            )));
+        }
+        let input = serde_json::from_str(&old.input).unwrap_or(Value::Null);
+        self.start_child(tenant, (&old.workflow, Some(old.version)), input, by, None)
+            .await
+    }
+
+    /// Starts version `version` of workflow `name` (its newest with `None`).
     async fn start_child(
         &self,
         tenant: &str,
-        name: &str,
+        (name, version): (&str, Option<i64>),
         input: Value,
         by: &str,
         parent: Option<(&str, &str)>,
     ) -> Result<Run, EngineError> {
         let stored = self
             .store
-            .workflow(tenant, name, None)
+            .workflow(tenant, name, version)
             .await?
             .ok_or_else(|| EngineError::NotFound(format!("workflow `{name}` not found")))?;
         let definition = self.definition(tenant, name, stored.version).await?;
@@ -262,9 +298,10 @@ impl<R: StepRunner> Engine<R> {
         if !compensating && let Some(condition) = &step.when {
             let value = template::whole(&condition.value).map_or(Value::Null, |r| context.resolve(&r));
             if !condition.holds(&value) {
-                return self.finish(&claim, &definition, Outcome::Skipped).await;
+                return self.finish(&claim, &definition, Outcome::Skipped, None).await;
             }
         }
+        let mut recorded = None;
         let outcome = if compensating {
             let undo = step
                 .compensate
@@ -282,6 +319,7 @@ impl<R: StepRunner> Engine<R> {
                 },
                 _ => unreachable!("a validated compensation has one action"),
             };
+            recorded = Some(action.input().clone());
             self.attempt(&claim, run, step, action, claim.step_id.clone()).await
         } else if step.wait.is_some() {
             // A wait is ready only once its time has come.
@@ -291,10 +329,11 @@ impl<R: StepRunner> Engine<R> {
             Outcome::Waiting(Value::Null)
         } else if let Some(sub) = &step.workflow {
             let sub_input = render(&context, &sub.input)?;
+            let recorded = sub_input.clone();
             match self
                 .start_child(
                     &run.tenant,
-                    &sub.name,
+                    (&sub.name, None),
                     sub_input,
                     &run.started_by,
                     Some((&run.id, &step.id)),
@@ -302,8 +341,8 @@ impl<R: StepRunner> Engine<R> {
                 .await
             {
                 Ok(child) => {
-                    self.finish(&claim, &definition, Outcome::Waiting(Value::String(child.id.clone())))
-                        .await?;
+                    let waiting = Outcome::Waiting(Value::String(child.id.clone()));
+                    self.finish(&claim, &definition, waiting, Some(recorded)).await?;
                     // A child that ended before its step was marked waiting is taken in now.
                     let child = self.store.run(None, &child.id).await?.map(|s| s.run);
                     return self.after(child.filter(|c| ENDED.contains(&c.state.as_str()))).await;
@@ -318,6 +357,7 @@ impl<R: StepRunner> Engine<R> {
             let items = template::whole(list).map_or(Value::Null, |r| context.resolve(&r));
             match items {
                 Value::Array(items) => {
+                    let mut inputs = Vec::with_capacity(items.len());
                     let mut outputs = Vec::with_capacity(items.len());
                     let mut failed = None;
                     for (index, item) in items.iter().enumerate() {
@@ -327,7 +367,9 @@ impl<R: StepRunner> Engine<R> {
                             item: Some((item, index)),
                         };
                         let key = format!("{}/{}/{index}", run.id, step.id);
-                        match self.attempt(&claim, run, step, action_of(step, &context)?, key).await {
+                        let action = action_of(step, &context)?;
+                        inputs.push(action.input().clone());
+                        match self.attempt(&claim, run, step, action, key).await {
                             Outcome::Succeeded(out) => outputs.push(out),
                             other => {
                                 failed = Some(other);
@@ -335,6 +377,7 @@ impl<R: StepRunner> Engine<R> {
                             }
                         }
                     }
+                    recorded = Some(Value::Array(inputs));
                     failed.unwrap_or(Outcome::Succeeded(Value::Array(outputs)))
                 }
                 other => Outcome::Failed(StepError {
@@ -345,9 +388,11 @@ impl<R: StepRunner> Engine<R> {
             }
         } else {
             let key = format!("{}/{}", run.id, step.id);
-            self.attempt(&claim, run, step, action_of(step, &context)?, key).await
+            let action = action_of(step, &context)?;
+            recorded = Some(action.input().clone());
+            self.attempt(&claim, run, step, action, key).await
         };
-        self.finish(&claim, &definition, outcome).await
+        self.finish(&claim, &definition, outcome, recorded).await
     }
 
     /// One call of the runner, under the step's timeout, keeping the lease alive.
@@ -389,7 +434,15 @@ impl<R: StepRunner> Engine<R> {
     }
 
     /// Records an attempt's outcome and moves the run on, if this worker still holds the step.
-    async fn finish(&self, claim: &Claim, definition: &Definition, outcome: Outcome) -> Result<(), EngineError> {
+    /// Records the outcome of a claimed attempt (and the input it was given)
+    /// if the claim still holds.
+    async fn finish(
+        &self,
+        claim: &Claim,
+        definition: &Definition,
+        outcome: Outcome,
+        input: Option<Value>,
+    ) -> Result<(), EngineError> {
         let owner = self.owner.clone();
         let claim = claim.clone();
         let ended = self
@@ -402,7 +455,7 @@ impl<R: StepRunner> Engine<R> {
                     return Ok((Transition::default(), None));
                 }
                 let mut plan = Plan::new(snapshot, definition);
-                plan.record(&claim.step_id, outcome);
+                plan.record(&claim.step_id, outcome, input.as_ref());
                 Ok(plan.finish())
             })
             .await?;
@@ -444,7 +497,7 @@ impl<R: StepRunner> Engine<R> {
                     return Ok((Transition::default(), None));
                 }
                 let mut plan = Plan::new(snapshot, &definition);
-                plan.record(step, outcome);
+                plan.record(step, outcome, None);
                 Ok(plan.finish())
             })
             .await?;
@@ -499,7 +552,7 @@ impl<R: StepRunner> Engine<R> {
                         retryable: false,
                     })
                 };
-                plan.record(step_id, outcome);
+                plan.record(step_id, outcome, None);
                 Ok(plan.finish())
             })
             .await
@@ -654,7 +707,7 @@ impl<'a> Plan<'a> {
     }
 
     /// Records `outcome` for step `id` and follows its consequences.
-    fn record(&mut self, id: &str, outcome: Outcome) {
+    fn record(&mut self, id: &str, outcome: Outcome, input: Option<&Value>) {
         let Some(i) = self.index(id) else { return };
         let compensating = id.starts_with(COMPENSATE);
         let original = id.strip_prefix(COMPENSATE).unwrap_or(id);
@@ -669,6 +722,9 @@ impl<'a> Plan<'a> {
         let row = self.touch(i);
         row.lease_owner = None;
         row.lease_until = None;
+        if let Some(input) = input {
+            row.input = Some(json(input));
+        }
         match outcome {
             Outcome::Succeeded(output) => {
                 row.state = "succeeded".into();

@@ -9,4 +9,4 @@ pub mod engine;
 pub mod template;
 
 pub use definition::{Definition, Invalid, Needs};
-pub use engine::{Action, Engine, EngineError, StepCall, StepError, StepRunner};
+pub use engine::{Action, ENDED, Engine, EngineError, StepCall, StepError, StepRunner};

@@ -3,8 +3,10 @@
 
 pub mod audit;
 pub mod billing;
+pub mod capabilities;
 pub mod identity;
 pub mod keys;
+pub mod orchestrator;
 pub mod providers;
 pub mod teams;
 pub mod workflows;

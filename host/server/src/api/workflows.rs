@@ -7,8 +7,9 @@ use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use pa_store::{Run, RunSnapshot, StepRow};
+use pa_store::{Run, RunSnapshot, StepLogLine, StepRow};
 use pa_workflow::{Definition, EngineError};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,7 +24,7 @@ use crate::workflows;
 /// Longest definition accepted, in bytes.
 const MAX_DEFINITION_BYTES: usize = 1 << 20;
 
-fn engine_error(e: EngineError) -> ApiError {
+pub(super) fn engine_error(e: EngineError) -> ApiError {
     match e {
         EngineError::NotFound(message) => ApiError::not_found(message),
         EngineError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
@@ -37,7 +38,7 @@ fn parsed(text: Option<&str>) -> Value {
     text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or(Value::Null)
 }
 
-fn run_json(run: &Run) -> Value {
+pub(super) fn run_json(run: &Run) -> Value {
     json!({
         "id": run.id,
         "workflow": run.workflow,
@@ -60,6 +61,7 @@ fn step_json(step: &StepRow) -> Value {
         "id": step.step_id,
         "state": step.state,
         "attempt": step.attempt,
+        "input": parsed(step.input.as_deref()),
         "output": parsed(step.output.as_deref()),
         "error": step.error,
         "decided_by": step.decided_by,
@@ -69,9 +71,21 @@ fn step_json(step: &StepRow) -> Value {
     })
 }
 
-fn snapshot_json(snapshot: &RunSnapshot) -> Value {
+fn snapshot_json(snapshot: &RunSnapshot, logs: &[StepLogLine]) -> Value {
     let mut run = run_json(&snapshot.run);
-    run["steps"] = snapshot.steps.iter().map(step_json).collect();
+    run["steps"] = snapshot
+        .steps
+        .iter()
+        .map(|step| {
+            let mut json = step_json(step);
+            json["logs"] = logs
+                .iter()
+                .filter(|l| l.step_id == step.step_id)
+                .map(|l| json!({"attempt": l.attempt, "level": l.level, "message": l.message, "at": l.at}))
+                .collect();
+            json
+        })
+        .collect();
     run
 }
 
@@ -171,6 +185,21 @@ pub async fn start(
     Ok((StatusCode::CREATED, Json(run_json(&run))).into_response())
 }
 
+/// `POST /api/v1/tenants/{tenant}/runs/{run}/retry`: a new run of a failed
+/// or cancelled run's workflow version with its input.
+pub async fn retry(
+    State(platform): State<Platform>,
+    Path((tenant, run)): Path<(String, String)>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let run = platform
+        .workflows
+        .retry(&tenant, &run, &caller.actor())
+        .await
+        .map_err(engine_error)?;
+    Ok((StatusCode::CREATED, Json(run_json(&run))).into_response())
+}
+
 /// Filters of the run list.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -208,7 +237,50 @@ pub async fn run(
         .run(Some(&tenant), &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("tenant `{tenant}` has no run `{id}`")))?;
-    Ok(Json(snapshot_json(&snapshot)).into_response())
+    let logs = platform.store.run_logs(&id).await?;
+    Ok(Json(snapshot_json(&snapshot, &logs)).into_response())
+}
+
+/// How often the event stream of a run looks for changes.
+const EVENT_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// `GET /api/v1/tenants/{tenant}/runs/{run}/events`: Server-Sent Events, a
+/// `run` event with the whole run (as `GET …/runs/{run}` gives it) now and
+/// whenever it changes, until it has ended.
+pub async fn events(
+    State(platform): State<Platform>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    if platform.store.run(Some(&tenant), &id).await?.is_none() {
+        return Err(ApiError::not_found(format!("tenant `{tenant}` has no run `{id}`")));
+    }
+    let changes = futures::stream::unfold((None::<String>, false), move |(last, ended)| {
+        let (platform, tenant, id) = (platform.clone(), tenant.clone(), id.clone());
+        async move {
+            if ended {
+                return None;
+            }
+            loop {
+                let snapshot = match platform.store.run(Some(&tenant), &id).await {
+                    Ok(Some(snapshot)) => snapshot,
+                    Ok(None) => return None,
+                    Err(e) => {
+                        let event = Event::default().event("error").data(e.to_string());
+                        return Some((Ok::<_, std::convert::Infallible>(event), (last, true)));
+                    }
+                };
+                let logs = platform.store.run_logs(&id).await.unwrap_or_default();
+                let data = snapshot_json(&snapshot, &logs).to_string();
+                if last.as_deref() != Some(data.as_str()) {
+                    let ended = pa_workflow::ENDED.contains(&snapshot.run.state.as_str());
+                    let event = Event::default().event("run").data(data.clone());
+                    return Some((Ok(event), (Some(data), ended)));
+                }
+                tokio::time::sleep(EVENT_POLL).await;
+            }
+        }
+    });
+    Ok(Sse::new(changes).keep_alive(KeepAlive::default()).into_response())
 }
 
 /// `POST /api/v1/tenants/{tenant}/runs/{run}/cancel`.

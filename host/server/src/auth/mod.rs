@@ -4,6 +4,7 @@
 //! declared [`Access`] and records state-changing calls in the audit log.
 
 mod permissions;
+mod seal;
 mod secrets;
 pub mod tokens;
 
@@ -17,6 +18,7 @@ use axum::response::Response;
 use pa_store::{KeyInfo, NewAudit, User};
 
 pub use permissions::{BUILT_IN_ROLES, Permission, built_in_role};
+pub use seal::Sealer;
 pub use secrets::Secrets;
 
 use crate::error::ApiError;

@@ -15,6 +15,8 @@ pub struct Secrets {
     pub audit: Vec<u8>,
     /// Signs MCP `requestState`.
     pub mcp_state: Vec<u8>,
+    /// Seals secrets tenants store (model provider keys).
+    pub sealing: Vec<u8>,
 }
 
 impl Secrets {
@@ -40,6 +42,7 @@ impl Secrets {
             jwt: sub("pa/jwt"),
             audit: sub("pa/audit"),
             mcp_state: sub("pa/mcp-state"),
+            sealing: sub("pa/sealing"),
         }
     }
 }

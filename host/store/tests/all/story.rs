@@ -2,8 +2,8 @@
 
 use pa_runtime::{KeyValueBackend, KvScope, UsageSample};
 use pa_store::{
-    AuditQuery, CustomRole, Deployment, IdentityProvider, NewAudit, NewKey, OidcLogin, Plan, PluginVersion, PutOutcome,
-    Refresh, StoreError, Team, User,
+    AuditQuery, CustomRole, Deployment, IdentityProvider, ModelProvider, NewAudit, NewKey, OidcLogin, Plan,
+    PluginVersion, PutOutcome, Refresh, StoreError, Team, User,
 };
 
 use crate::backends::TestDb;
@@ -26,7 +26,69 @@ crate::on_both_backends!(
     usage_adds_up_per_plugin_and_month,
     tenants_move_between_plans,
     identity_providers_and_oidc_sign_ins,
+    sites_keep_every_version_and_serve_one,
+    model_providers_are_per_tenant,
 );
+
+async fn sites_keep_every_version_and_serve_one(s: TestDb) {
+    s.ensure_tenant("acme").await.unwrap();
+    s.ensure_tenant("globex").await.unwrap();
+    assert_eq!(
+        s.publish_site("acme", "docs", r#"{"index.html":"a"}"#, 10, "pub")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.publish_site("acme", "docs", r#"{"index.html":"b"}"#, 30, "pub")
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(s.publish_site("globex", "docs", "{}", 5, "pub").await.unwrap(), 1);
+    assert_eq!(s.site("acme", "docs").await.unwrap().unwrap().live_version, 2);
+    let versions = s.site_versions("acme", "docs").await.unwrap();
+    assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
+    assert!(s.set_live_site_version("acme", "docs", 1).await.unwrap());
+    assert!(
+        !s.set_live_site_version("acme", "docs", 3).await.unwrap(),
+        "no version 3"
+    );
+    assert!(!s.set_live_site_version("acme", "nope", 1).await.unwrap());
+    assert_eq!(s.site("acme", "docs").await.unwrap().unwrap().live_version, 1);
+    assert_eq!(
+        s.site_version("acme", "docs", 1).await.unwrap().unwrap().files,
+        r#"{"index.html":"a"}"#
+    );
+    assert_eq!(s.sites("globex").await.unwrap().len(), 1);
+    let storage = s.storage("acme").await.unwrap();
+    assert_eq!(
+        storage,
+        [("pub".to_string(), 40)],
+        "site versions count in the publisher's storage"
+    );
+}
+
+async fn model_providers_are_per_tenant(s: TestDb) {
+    s.ensure_tenant("acme").await.unwrap();
+    assert_eq!(s.model_provider("acme").await.unwrap(), None);
+    let provider = ModelProvider {
+        base_url: "http://127.0.0.1:8000/v1".into(),
+        model: "m".into(),
+        api_key_sealed: Some("sealed".into()),
+        updated_at: "2026-11-26T00:00:00.000Z".into(),
+    };
+    s.put_model_provider("acme", &provider).await.unwrap();
+    let replaced = ModelProvider {
+        api_key_sealed: None,
+        ..provider
+    };
+    s.put_model_provider("acme", &replaced).await.unwrap();
+    assert_eq!(s.model_provider("acme").await.unwrap(), Some(replaced));
+    assert_eq!(s.model_provider("globex").await.unwrap(), None);
+    assert!(s.delete_model_provider("acme").await.unwrap());
+    assert!(!s.delete_model_provider("acme").await.unwrap());
+}
 
 async fn teams_nest_and_pass_their_roles_down(s: TestDb) {
     s.ensure_tenant("acme").await.unwrap();
