@@ -233,7 +233,8 @@ async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u3
         ("GET", "/runs") => (format!("{t}/runs"), None),
         ("GET", "/runs/{run}/events") | ("POST", "/runs/{run}/retry") => {
             let run = ended_run(admin, tenant).await;
-            (format!("{t}{}", e.path.replace("{run}", &run)), None)
+            let action = e.path.rsplit('/').next().unwrap();
+            (format!("{t}/runs/{run}/{action}"), None)
         }
         ("POST", "/orchestrator/plan") => (
             format!("{t}/orchestrator/plan"),

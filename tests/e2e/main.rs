@@ -5,6 +5,7 @@ mod backends;
 mod billing;
 mod control;
 mod faults;
+mod first_party;
 mod gateway;
 mod graphql;
 mod identity;

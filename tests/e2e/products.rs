@@ -400,6 +400,12 @@ async fn a_tenant_model_plans_and_answers_agents_with_its_key_kept_by_the_host()
         );
     }
 
+    // Without `api_key` the stored key is kept.
+    let same = json!({"base_url": format!("http://127.0.0.1:{port}/v1/"), "model": "test-model"});
+    let (status, body) = admin.send_json(Method::PUT, &format!("{T}/model-provider"), same).await;
+    assert_eq!((status, body["api_key_set"].clone()), (200, json!(true)), "{body}");
+    assert_eq!(body["base_url"], format!("http://127.0.0.1:{port}/v1"));
+
     // A refused key: the plan falls back to the rules and says why; agents get the error.
     let wrong =
         json!({"base_url": format!("http://127.0.0.1:{port}/v1"), "model": "test-model", "api_key": "sk-wrong"});
@@ -424,8 +430,11 @@ async fn a_tenant_model_plans_and_answers_agents_with_its_key_kept_by_the_host()
     // Without a provider the built-in model answers, the same way every time.
     let (status, _) = admin.send(Method::DELETE, &format!("{T}/model-provider"), None).await;
     assert_eq!(status, 200);
-    let (status, _) = admin.send(Method::GET, &format!("{T}/model-provider"), None).await;
-    assert_eq!(status, 404);
+    let (status, body) = admin.send(Method::GET, &format!("{T}/model-provider"), None).await;
+    assert_eq!(
+        (status, body["configured"].clone(), body["model"].clone()),
+        (200, json!(false), json!("builtin"))
+    );
     let first = start_and_finish(&admin, "analyse").await;
     let second = start_and_finish(&admin, "analyse").await;
     let analysis = &step(&first, "analyse")["output"]["analysis"];

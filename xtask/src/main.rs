@@ -110,6 +110,9 @@ pub fn build_host() -> Result {
     run(cargo().args(["test", "--release", "--workspace", "--no-run"]))
 }
 
+/// The first-party MCP components, whose logic has native unit tests.
+const FIRST_PARTY: [&str; 5] = ["smartui", "coding", "dev-flow", "release-mgmt", "operations"];
+
 fn test() -> Result {
     build_guests()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
@@ -134,6 +137,13 @@ fn test() -> Result {
         .args(["test", "--release", "--workspace"])
         .env("PA_GUESTS", guests_dir())
         .env("RUST_LIB_BACKTRACE", "0"))?;
+    // The first-party components' logic, natively.
+    run(cargo()
+        .args(["test", "--release", "--target-dir"])
+        .arg(root().join("target/components-native"))
+        .arg("--manifest-path")
+        .arg(root().join("components/Cargo.toml"))
+        .args(FIRST_PARTY.iter().flat_map(|c| ["-p", c])))?;
     console::test()?;
     conformance::start()?;
     apifuzz::start()

@@ -35,6 +35,12 @@ const EXAMPLES: &[(&str, &str, &[&str])] = &[
         &["--kv-store", "default", "--site", "ocr-results"],
     ),
     ("ocr-operations", "ocr_operations.wasm", &["--kv-store", "default"]),
+    // First-party MCP tool servers, served at /t/default/mcp.
+    ("smartui", "smartui.wasm", &[]),
+    ("coding", "coding.wasm", &[]),
+    ("dev-flow", "dev_flow.wasm", &[]),
+    ("release-mgmt", "release_mgmt.wasm", &[]),
+    ("operations", "operations.wasm", &[]),
 ];
 
 pub fn start() -> Result {

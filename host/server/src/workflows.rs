@@ -134,6 +134,21 @@ fn tool_output(result: tool_types::CallResult) -> Result<Value, StepError> {
     }
 }
 
+/// The MCP name of a log level.
+fn level_name(level: tool_types::LogLevel) -> &'static str {
+    use tool_types::LogLevel::*;
+    match level {
+        Debug => "debug",
+        Info => "info",
+        Notice => "notice",
+        Warning => "warning",
+        Error => "error",
+        Critical => "critical",
+        Alert => "alert",
+        Emergency => "emergency",
+    }
+}
+
 /// Lines kept per attempt (later ones only reach the platform's log).
 const MAX_LOG_LINES: usize = 1000;
 /// Longest line kept, in bytes.
@@ -171,7 +186,7 @@ impl ToolPeer for StepLog {
         lines.push(StepLogLine {
             step_id: self.step.clone(),
             attempt: self.attempt,
-            level: format!("{level:?}").to_lowercase(),
+            level: level_name(level).into(),
             message,
             at: pa_store::now(),
         });

@@ -115,17 +115,26 @@ fn chain_hash(key: &[u8], previous: &str, r: &AuditRecord) -> String {
 impl Store {
     /// Appends an action to its tenant's chain; concurrent appends are serialised.
     pub async fn append_audit(&self, key: &[u8], new: NewAudit) -> Result<AuditRecord, StoreError> {
+        // PostgreSQL text holds no NUL: a caller's NUL (say, in a refused
+        // username) is kept as U+FFFD rather than losing the entry.
+        let text = |s: String| {
+            if s.contains('\0') {
+                s.replace('\0', "\u{fffd}")
+            } else {
+                s
+            }
+        };
         let mut record = AuditRecord {
-            tenant: new.tenant,
+            tenant: text(new.tenant),
             seq: 0,
             at: now(),
-            actor: new.actor,
+            actor: text(new.actor),
             action: new.action,
-            target: new.target,
+            target: text(new.target),
             outcome: new.outcome,
             source_ip: new.source_ip,
             request_id: new.request_id,
-            detail: new.detail,
+            detail: text(new.detail),
             hash: String::new(),
         };
         on_pool!(self, |pool| {

@@ -111,6 +111,13 @@ pub struct Engine<R> {
     definitions: Mutex<HashMap<(String, String, i64), Arc<Definition>>>,
 }
 
+/// The most steps of one run a worker takes one after the other before it
+/// looks for other work again.
+const MAX_CHAIN: u32 = 16;
+
+/// A step taken while finishing another, with its run.
+type Next = Option<(Claim, RunSnapshot)>;
+
 /// Run states that are final.
 pub const ENDED: [&str; 3] = ["succeeded", "failed", "cancelled"];
 /// Step states a dependent may follow.
@@ -272,11 +279,25 @@ impl<R: StepRunner> Engine<R> {
         }
     }
 
-    /// Runs a claimed step and records what came of it.
+    /// Runs a claimed step and records what came of it; then, up to
+    /// [`MAX_CHAIN`] times, a step of the same run that this made ready, taken
+    /// in the same transaction (no separate claim, no second read of the run).
     async fn execute(&self, claim: Claim) -> Result<(), EngineError> {
         let Some(snapshot) = self.store.run(None, &claim.run_id).await? else {
             return Ok(());
         };
+        let mut next = Some((claim, snapshot));
+        let mut chained = 0;
+        while let Some((claim, snapshot)) = next.take() {
+            chained += 1;
+            next = self.execute_claimed(claim, &snapshot, chained < MAX_CHAIN).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs `claim` of `snapshot`; with `chain`, returns the next step of the
+    /// run it took when finishing, with the run as it then was.
+    async fn execute_claimed(&self, claim: Claim, snapshot: &RunSnapshot, chain: bool) -> Result<Next, EngineError> {
         let run = &snapshot.run;
         let definition = self.definition(&run.tenant, &run.workflow, run.version).await?;
         let (step, compensating) = match claim.step_id.strip_prefix(COMPENSATE) {
@@ -298,7 +319,7 @@ impl<R: StepRunner> Engine<R> {
         if !compensating && let Some(condition) = &step.when {
             let value = template::whole(&condition.value).map_or(Value::Null, |r| context.resolve(&r));
             if !condition.holds(&value) {
-                return self.finish(&claim, &definition, Outcome::Skipped, None).await;
+                return self.finish(&claim, &definition, (Outcome::Skipped, None), chain).await;
             }
         }
         let mut recorded = None;
@@ -342,10 +363,12 @@ impl<R: StepRunner> Engine<R> {
             {
                 Ok(child) => {
                     let waiting = Outcome::Waiting(Value::String(child.id.clone()));
-                    self.finish(&claim, &definition, waiting, Some(recorded)).await?;
+                    self.finish(&claim, &definition, (waiting, Some(recorded)), false)
+                        .await?;
                     // A child that ended before its step was marked waiting is taken in now.
                     let child = self.store.run(None, &child.id).await?.map(|s| s.run);
-                    return self.after(child.filter(|c| ENDED.contains(&c.state.as_str()))).await;
+                    self.after(child.filter(|c| ENDED.contains(&c.state.as_str()))).await?;
+                    return Ok(None);
                 }
                 Err(e) => Outcome::Failed(StepError {
                     code: "workflow".into(),
@@ -392,7 +415,7 @@ impl<R: StepRunner> Engine<R> {
             recorded = Some(action.input().clone());
             self.attempt(&claim, run, step, action, key).await
         };
-        self.finish(&claim, &definition, outcome, recorded).await
+        self.finish(&claim, &definition, (outcome, recorded), chain).await
     }
 
     /// One call of the runner, under the step's timeout, keeping the lease alive.
@@ -435,31 +458,40 @@ impl<R: StepRunner> Engine<R> {
 
     /// Records an attempt's outcome and moves the run on, if this worker still holds the step.
     /// Records the outcome of a claimed attempt (and the input it was given)
-    /// if the claim still holds.
+    /// if the claim still holds; with `chain`, takes a step of the run that
+    /// is now ready in the same transaction.
     async fn finish(
         &self,
         claim: &Claim,
         definition: &Definition,
-        outcome: Outcome,
-        input: Option<Value>,
-    ) -> Result<(), EngineError> {
+        (outcome, input): (Outcome, Option<Value>),
+        chain: bool,
+    ) -> Result<Next, EngineError> {
         let owner = self.owner.clone();
         let claim = claim.clone();
-        let ended = self
+        let lease_until = at(self.lease);
+        let (ended, next) = self
             .store
             .transition_run(&claim.run_id, |snapshot| {
                 let held = snapshot.step(&claim.step_id).is_some_and(|s| {
                     s.state == "running" && s.lease_owner.as_deref() == Some(&owner) && s.attempt == claim.attempt
                 });
                 if !held {
-                    return Ok((Transition::default(), None));
+                    return Ok((Transition::default(), (None, None)));
                 }
                 let mut plan = Plan::new(snapshot, definition);
                 plan.record(&claim.step_id, outcome, input.as_ref());
-                Ok(plan.finish())
+                let next = if chain {
+                    plan.claim_ready(&owner, &lease_until)
+                } else {
+                    None
+                };
+                let (transition, ended, after) = plan.finish();
+                Ok((transition, (ended, next.map(|claim| (claim, after)))))
             })
             .await?;
-        self.after(ended).await
+        self.after(ended).await?;
+        Ok(next)
     }
 
     /// Tells a parent run that its child ended, and wakes the workers.
@@ -498,7 +530,8 @@ impl<R: StepRunner> Engine<R> {
                 }
                 let mut plan = Plan::new(snapshot, &definition);
                 plan.record(step, outcome, None);
-                Ok(plan.finish())
+                let (transition, ended, _) = plan.finish();
+                Ok((transition, ended))
             })
             .await?;
         Box::pin(self.after(ended)).await
@@ -553,7 +586,8 @@ impl<R: StepRunner> Engine<R> {
                     })
                 };
                 plan.record(step_id, outcome, None);
-                Ok(plan.finish())
+                let (transition, ended, _) = plan.finish();
+                Ok((transition, ended))
             })
             .await
             .map_err(conflict)?;
@@ -905,20 +939,48 @@ impl<'a> Plan<'a> {
         });
     }
 
-    /// The transition to write, and the run if it ended.
-    fn finish(self) -> (Transition, Option<Run>) {
+    /// Takes for `owner` a step of the (still running) run that is ready now.
+    fn claim_ready(&mut self, owner: &str, lease_until: &str) -> Option<Claim> {
+        if self.run_change.is_some() {
+            return None;
+        }
+        let now = at(Duration::ZERO);
+        let i = self
+            .steps
+            .iter()
+            .position(|s| s.state == "ready" && s.ready_at.as_deref().is_some_and(|r| r <= now.as_str()))?;
+        let row = self.touch(i);
+        row.state = "running".into();
+        row.lease_owner = Some(owner.into());
+        row.lease_until = Some(lease_until.into());
+        row.attempt += 1;
+        row.started_at.get_or_insert(now);
+        Some(Claim {
+            run_id: row.run_id.clone(),
+            step_id: row.step_id.clone(),
+            attempt: row.attempt,
+        })
+    }
+
+    /// The transition to write, the run if it ended, and the run as it will be.
+    fn finish(self) -> (Transition, Option<Run>, RunSnapshot) {
         let ended = self
             .run_change
             .as_ref()
             .is_some_and(|c| c.finished)
             .then(|| self.run.clone());
         let steps = self.changed.iter().map(|&i| self.steps[i].clone()).collect();
+        let after = RunSnapshot {
+            run: self.run,
+            steps: self.steps,
+        };
         (
             Transition {
                 steps,
                 run: self.run_change,
             },
             ended,
+            after,
         )
     }
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::{check_name, parse_json};
-use crate::capabilities::model::key_purpose;
+use crate::capabilities::model::{BUILTIN_MODEL, key_purpose};
 use crate::error::ApiError;
 use crate::platform::Platform;
 
@@ -28,12 +28,14 @@ pub struct ModelProviderRequest {
     #[schema(min_length = 1, max_length = 256)]
     pub model: String,
     /// The API key, sent as a bearer token; never shown again or to plugins.
+    /// Absent: the stored key is kept; empty: no key.
     #[schema(max_length = 4096)]
     pub api_key: Option<String>,
 }
 
 fn provider_json(provider: &ModelProvider) -> Value {
     json!({
+        "configured": true,
         "base_url": provider.base_url,
         "model": provider.model,
         "api_key_set": provider.api_key_sealed.is_some(),
@@ -47,17 +49,17 @@ fn no_provider(tenant: &str) -> ApiError {
     ))
 }
 
-/// `GET /api/v1/tenants/{tenant}/model-provider`.
+/// `GET /api/v1/tenants/{tenant}/model-provider`: the provider, or
+/// `configured: false` when the built-in model answers.
 pub async fn get_model_provider(
     State(platform): State<Platform>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
-    let provider = platform
-        .store
-        .model_provider(&tenant)
-        .await?
-        .ok_or_else(|| no_provider(&tenant))?;
-    Ok(Json(provider_json(&provider)).into_response())
+    let body = match platform.store.model_provider(&tenant).await? {
+        Some(provider) => provider_json(&provider),
+        None => json!({"configured": false, "model": BUILTIN_MODEL, "api_key_set": false}),
+    };
+    Ok(Json(body).into_response())
 }
 
 /// `PUT /api/v1/tenants/{tenant}/model-provider`: the key is sealed with the
@@ -80,8 +82,8 @@ pub async fn put_model_provider(
     if model.is_empty() || model.len() > 256 || model.chars().any(char::is_control) {
         return Err(ApiError::bad_request("model must be 1 to 256 printable characters"));
     }
-    let key = request.api_key.filter(|k| !k.is_empty());
-    if key
+    if request
+        .api_key
         .as_ref()
         .is_some_and(|k| k.len() > 4096 || k.chars().any(char::is_control))
     {
@@ -89,10 +91,19 @@ pub async fn put_model_provider(
             "api_key must be at most 4096 printable characters",
         ));
     }
+    let api_key_sealed = match request.api_key {
+        None => platform
+            .store
+            .model_provider(&tenant)
+            .await?
+            .and_then(|p| p.api_key_sealed),
+        Some(key) if key.is_empty() => None,
+        Some(key) => Some(platform.sealer.seal(&key_purpose(&tenant), &key)),
+    };
     let provider = ModelProvider {
         base_url: request.base_url.trim_end_matches('/').to_string(),
         model: model.to_string(),
-        api_key_sealed: key.map(|k| platform.sealer.seal(&key_purpose(&tenant), &k)),
+        api_key_sealed,
         updated_at: pa_store::now(),
     };
     platform.store.put_model_provider(&tenant, &provider).await?;

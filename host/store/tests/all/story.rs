@@ -27,6 +27,7 @@ crate::on_both_backends!(
     tenants_move_between_plans,
     identity_providers_and_oidc_sign_ins,
     sites_keep_every_version_and_serve_one,
+    audit_keeps_entries_whose_text_has_nul,
     model_providers_are_per_tenant,
 );
 
@@ -252,6 +253,26 @@ async fn five_rows(s: &TestDb) {
     assert_eq!(reports.len(), 2);
     assert!(reports.iter().all(|r| r.problems.is_empty()), "{reports:?}");
     assert_eq!(reports[0].rows, 5);
+}
+
+async fn audit_keeps_entries_whose_text_has_nul(s: TestDb) {
+    let entry = NewAudit {
+        tenant: "acme".into(),
+        actor: "user:ad\0a".into(),
+        action: "auth.login".into(),
+        target: "user/\0".into(),
+        outcome: "denied".into(),
+        source_ip: "127.0.0.1".into(),
+        request_id: "req-nul".into(),
+        detail: "{}".into(),
+    };
+    let kept = s.append_audit(AUDIT_KEY, entry).await.unwrap();
+    assert_eq!(kept.actor, "user:ad\u{fffd}a");
+    assert!(
+        s.verify_audit(AUDIT_KEY, Some("acme")).await.unwrap()[0]
+            .problems
+            .is_empty()
+    );
 }
 
 async fn problems(s: &TestDb) -> Vec<String> {
