@@ -318,6 +318,12 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
                 error_response("the component's world or imports are not supported"),
             );
     }
+    if e.guard.action == "orchestrator.plan" {
+        op = op.response(
+            "422",
+            error_response("the requirement names nothing the templates can build"),
+        );
+    }
     op = op
         .response("400", error_response("the request names something invalid"))
         .response("404", error_response("what it names does not exist"))

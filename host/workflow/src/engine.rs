@@ -345,8 +345,9 @@ impl<R: StepRunner> Engine<R> {
         } else if step.wait.is_some() {
             // A wait is ready only once its time has come.
             Outcome::Succeeded(Value::Null)
-        } else if step.approval.is_some() {
-            // Finished by `decide`.
+        } else if let Some(approval) = &step.approval {
+            // Finished by `decide`; the approver is shown the message with its references filled in.
+            recorded = Some(render(&context, &serde_json::json!({ "message": approval.message }))?);
             Outcome::Waiting(Value::Null)
         } else if let Some(sub) = &step.workflow {
             let sub_input = render(&context, &sub.input)?;

@@ -48,7 +48,23 @@ function StepLogs({ step, logs }: { step: string; logs: StepLog[] }) {
   );
 }
 
-function Decision({ run, step, onDecided }: { run: Run; step: StepDefinition; onDecided: (r: Run) => void }) {
+/** The approval message as the engine filled it in (the step's recorded input). */
+function askedOf(input: unknown): string | undefined {
+  if (input && typeof input === 'object' && 'message' in input && typeof input.message === 'string') return input.message;
+  return undefined;
+}
+
+function Decision({
+  run,
+  step,
+  asked,
+  onDecided,
+}: {
+  run: Run;
+  step: StepDefinition;
+  asked: string | undefined;
+  onDecided: (r: Run) => void;
+}) {
   const { tenant, can } = useTenant();
   const [comment, setComment] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -66,7 +82,7 @@ function Decision({ run, step, onDecided }: { run: Run; step: StepDefinition; on
 
   return (
     <div className="decision">
-      {step.approval?.message && <p>{step.approval.message}</p>}
+      {(asked ?? step.approval?.message) && <p>{asked ?? step.approval?.message}</p>}
       <label>
         Comment for step {step.id}
         <input value={comment} maxLength={1000} disabled={!allowed} onChange={(e) => setComment(e.target.value)} />
@@ -131,7 +147,7 @@ function StepNode({
       </details>
       <StepLogs step={definition.id} logs={state?.logs ?? []} />
       {definition.approval && status === 'waiting' && run.state === 'running' && (
-        <Decision run={run} step={definition} onDecided={onDecided} />
+        <Decision run={run} step={definition} asked={askedOf(state?.input)} onDecided={onDecided} />
       )}
     </li>
   );

@@ -291,6 +291,11 @@ steps:
     let waiting = drive(&engine, &store, &run.id).await;
     assert_eq!(waiting.run.state, "running");
     assert_eq!(state_of(&waiting, "review"), "waiting");
+    assert_eq!(
+        waiting.step("review").unwrap().input.as_deref(),
+        Some(r#"{"message":"Ship v1?"}"#),
+        "the approver sees the message filled in"
+    );
     assert_eq!(state_of(&waiting, "ship"), "pending");
     let err = engine
         .decide("acme", &run.id, "build", true, "bob", None)
