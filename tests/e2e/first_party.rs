@@ -4,105 +4,39 @@
 
 use serde_json::{Value, json};
 
+use crate::mcp::Mcp;
 use crate::support::{ADMIN, Api, Pa, origin};
 
-/// A stateful MCP client of one tenant.
-struct Mcp {
-    http: reqwest::Client,
-    url: String,
-    token: String,
-    session: Option<String>,
+/// The result of a tool call that got no JSON-RPC error.
+async fn tool_result(mcp: &Mcp, tool: &str, arguments: Value) -> Value {
+    let answer = mcp
+        .call("tools/call", json!({ "name": tool, "arguments": arguments }))
+        .await;
+    assert!(answer.get("error").is_none(), "{tool}: {answer}");
+    answer["result"].clone()
 }
 
-impl Mcp {
-    async fn connect(pa: &Pa, tenant: &str, token: &str) -> Mcp {
-        let mut mcp = Mcp {
-            http: reqwest::Client::new(),
-            url: format!("{}/t/{tenant}/mcp", pa.url.replace("127.0.0.1", "localhost")),
-            token: token.to_string(),
-            session: None,
-        };
-        let response = mcp
-            .post(json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-                "protocolVersion": "2025-11-25", "capabilities": {},
-                "clientInfo": { "name": "e2e", "version": "1" } } }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        mcp.session = Some(response.headers()["mcp-session-id"].to_str().unwrap().to_string());
-        let status = mcp
-            .post(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
-            .send()
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(status, 202);
-        mcp
-    }
+/// Calls a tool that must succeed; returns its structured content.
+async fn ok(mcp: &Mcp, tool: &str, arguments: Value) -> Value {
+    let result = tool_result(mcp, tool, arguments).await;
+    assert_eq!(result["isError"], false, "{tool}: {result}");
+    let structured = result["structuredContent"].clone();
+    let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        text, structured,
+        "{tool}: the text block carries the structured content"
+    );
+    structured
+}
 
-    fn post(&self, body: Value) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .bearer_auth(&self.token)
-            .body(body.to_string());
-        if let Some(session) = &self.session {
-            request = request
-                .header("mcp-session-id", session)
-                .header("mcp-protocol-version", "2025-11-25");
-        }
-        request
-    }
-
-    /// Sends a request; returns the JSON-RPC `result` (the last SSE message
-    /// when the answer is a stream).
-    async fn request(&self, method: &str, params: Value) -> Value {
-        let response = self
-            .post(json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{method}");
-        let text = response.text().await.unwrap();
-        let json = text
-            .lines()
-            .rev()
-            .find_map(|l| l.strip_prefix("data: "))
-            .unwrap_or(&text);
-        let answer: Value = serde_json::from_str(json).unwrap();
-        assert!(answer.get("error").is_none(), "{method}: {answer}");
-        answer["result"].clone()
-    }
-
-    /// Calls a tool that must succeed; returns its structured content.
-    async fn ok(&self, tool: &str, arguments: Value) -> Value {
-        let result = self
-            .request("tools/call", json!({ "name": tool, "arguments": arguments }))
-            .await;
-        assert_eq!(result["isError"], false, "{tool}: {result}");
-        let structured = result["structuredContent"].clone();
-        let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
-        assert_eq!(
-            text, structured,
-            "{tool}: the text block carries the structured content"
-        );
-        structured
-    }
-
-    /// Calls a tool that must fail as a tool error; returns (text, structured content).
-    async fn tool_error(&self, tool: &str, arguments: Value) -> (String, Value) {
-        let result = self
-            .request("tools/call", json!({ "name": tool, "arguments": arguments }))
-            .await;
-        assert_eq!(result["isError"], true, "{tool}: {result}");
-        (
-            result["content"][0]["text"].as_str().unwrap().to_string(),
-            result["structuredContent"].clone(),
-        )
-    }
+/// Calls a tool that must fail as a tool error; returns (text, structured content).
+async fn tool_error(mcp: &Mcp, tool: &str, arguments: Value) -> (String, Value) {
+    let result = tool_result(mcp, tool, arguments).await;
+    assert_eq!(result["isError"], true, "{tool}: {result}");
+    (
+        result["content"][0]["text"].as_str().unwrap().to_string(),
+        result["structuredContent"].clone(),
+    )
 }
 
 /// Starts `pa`, creates a tenant and deploys the five components (the
@@ -123,7 +57,8 @@ async fn setup(dir: &std::path::Path, granted_port: u16) -> (Pa, Mcp) {
     admin
         .deploy("acme", "operations", "1.0.0", "operations.wasm", grants)
         .await;
-    let mcp = Mcp::connect(&pa, "acme", &key).await;
+    let mut mcp = Mcp::new(&pa, "acme", Some(&key));
+    mcp.initialize().await;
     (pa, mcp)
 }
 
@@ -145,7 +80,7 @@ async fn first_party_components_do_real_work_over_mcp() {
     assert_eq!(status, 200, "{body}");
 
     // Every tool is listed with its schemas.
-    let tools = mcp.request("tools/list", json!({})).await;
+    let tools = mcp.call("tools/list", json!({})).await["result"].clone();
     let names: Vec<&str> = tools["tools"]
         .as_array()
         .unwrap()
@@ -180,18 +115,18 @@ async fn first_party_components_do_real_work_over_mcp() {
     }
 
     // SmartUI: a form with labels, required marks, a select and a fieldset.
-    let form = mcp
-        .ok(
-            "smartui_form_from_schema",
-            json!({ "title": "Sign up", "id_prefix": "signup", "schema": {
+    let form = ok(
+        &mcp,
+        "smartui_form_from_schema",
+        json!({ "title": "Sign up", "id_prefix": "signup", "schema": {
                 "type": "object", "x-order": ["email", "plan", "address"], "required": ["email"],
                 "properties": {
                     "email": { "type": "string", "format": "email", "description": "We never share it." },
                     "plan": { "enum": ["free", "pro"] },
                     "address": { "type": "object", "title": "Address", "properties": { "city": { "type": "string" } } }
                 } } }),
-        )
-        .await;
+    )
+    .await;
     let html = form["html"].as_str().unwrap();
     assert!(
         html.contains(
@@ -207,20 +142,20 @@ async fn first_party_components_do_real_work_over_mcp() {
         form["checks"].as_array().unwrap().iter().all(|c| c["passed"] == true),
         "{form}"
     );
-    let (message, _) = mcp
-        .tool_error(
-            "smartui_form_from_schema",
-            json!({ "schema": { "type": "object", "properties": { "a": { "type": "blob" } } } }),
-        )
-        .await;
+    let (message, _) = tool_error(
+        &mcp,
+        "smartui_form_from_schema",
+        json!({ "schema": { "type": "object", "properties": { "a": { "type": "blob" } } } }),
+    )
+    .await;
     assert!(message.contains("`a`: unsupported type `blob`"), "{message}");
-    let page = mcp
-        .ok(
-            "smartui_layout_from_description",
-            json!({ "title": "Status", "nav": [{ "label": "Home", "href": "/", "current": true }],
+    let page = ok(
+        &mcp,
+        "smartui_layout_from_description",
+        json!({ "title": "Status", "nav": [{ "label": "Home", "href": "/", "current": true }],
                     "sections": [{ "heading": "Services", "sections": [{ "heading": "API" }] }], "footer": "Acme" }),
-        )
-        .await;
+    )
+    .await;
     assert_eq!(
         page["landmarks"],
         json!(["banner", "navigation", "main", "contentinfo"])
@@ -240,41 +175,42 @@ async fn first_party_components_do_real_work_over_mcp() {
     );
 
     // Coding: diff, format, lint.
-    let diff = mcp
-        .ok(
-            "coding_diff",
-            json!({ "old": "a\nb\nc\n", "new": "a\nB\nc\nd\n", "old_name": "a/x", "new_name": "b/x" }),
-        )
-        .await;
+    let diff = ok(
+        &mcp,
+        "coding_diff",
+        json!({ "old": "a\nb\nc\n", "new": "a\nB\nc\nd\n", "old_name": "a/x", "new_name": "b/x" }),
+    )
+    .await;
     assert_eq!(diff["diff"], "--- a/x\n+++ b/x\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n");
     assert_eq!((diff["added"].as_u64(), diff["removed"].as_u64()), (Some(2), Some(1)));
-    let formatted = mcp
-        .ok("coding_format_json", json!({ "text": "{\"b\":1,\"a\":[1,2.50]}" }))
-        .await;
+    let formatted = ok(
+        &mcp,
+        "coding_format_json",
+        json!({ "text": "{\"b\":1,\"a\":[1,2.50]}" }),
+    )
+    .await;
     assert_eq!(
         formatted["formatted"],
         "{\n  \"b\": 1,\n  \"a\": [\n    1,\n    2.50\n  ]\n}\n"
     );
-    let (message, _) = mcp
-        .tool_error("coding_format_json", json!({ "text": "{\"a\":1,}" }))
-        .await;
+    let (message, _) = tool_error(&mcp, "coding_format_json", json!({ "text": "{\"a\":1,}" })).await;
     assert!(
         message.contains("invalid JSON") && message.contains("line 1 column 8"),
         "{message}"
     );
-    let text = mcp
-        .ok(
-            "coding_format",
-            json!({ "text": "x  \r\n\ty\n\n\n", "tabs_to_spaces": 2 }),
-        )
-        .await;
+    let text = ok(
+        &mcp,
+        "coding_format",
+        json!({ "text": "x  \r\n\ty\n\n\n", "tabs_to_spaces": 2 }),
+    )
+    .await;
     assert_eq!(text["formatted"], "x\n  y\n");
-    let lint = mcp
-        .ok(
-            "coding_lint",
-            json!({ "text": "ok\nbad \t// TODO\n", "max_line_length": 5 }),
-        )
-        .await;
+    let lint = ok(
+        &mcp,
+        "coding_lint",
+        json!({ "text": "ok\nbad \t// TODO\n", "max_line_length": 5 }),
+    )
+    .await;
     let found: Vec<(u64, u64, &str)> = lint["issues"]
         .as_array()
         .unwrap()
@@ -290,21 +226,19 @@ async fn first_party_components_do_real_work_over_mcp() {
     assert_eq!(found, [(2, 6, "long-line"), (2, 5, "tab"), (2, 9, "todo")]);
 
     // Dev-flow: commit lint, branch names, review checklist.
-    let commit = mcp
-        .ok(
-            "dev-flow_lint_commit",
-            json!({ "message": "feat(api)!: add bulk export\n\nBREAKING CHANGE: /export paginates" }),
-        )
-        .await;
+    let commit = ok(
+        &mcp,
+        "dev-flow_lint_commit",
+        json!({ "message": "feat(api)!: add bulk export\n\nBREAKING CHANGE: /export paginates" }),
+    )
+    .await;
     assert_eq!(commit["valid"], true, "{commit}");
     assert_eq!(
         (commit["commit"]["type"].as_str(), commit["commit"]["scope"].as_str()),
         (Some("feat"), Some("api"))
     );
     assert_eq!(commit["commit"]["breaking_change"], "/export paginates");
-    let bad = mcp
-        .ok("dev-flow_lint_commit", json!({ "message": "Added stuff\nmore" }))
-        .await;
+    let bad = ok(&mcp, "dev-flow_lint_commit", json!({ "message": "Added stuff\nmore" })).await;
     assert_eq!(bad["valid"], false);
     let rules: Vec<&str> = bad["errors"]
         .as_array()
@@ -313,20 +247,27 @@ async fn first_party_components_do_real_work_over_mcp() {
         .map(|e| e["rule"].as_str().unwrap())
         .collect();
     assert_eq!(rules, ["header-format", "body-leading-blank"]);
-    let branch = mcp
-        .ok("dev-flow_check_branch_name", json!({ "name": "Feature/Add Login" }))
-        .await;
+    let branch = ok(
+        &mcp,
+        "dev-flow_check_branch_name",
+        json!({ "name": "Feature/Add Login" }),
+    )
+    .await;
     assert_eq!(
         (branch["valid"].as_bool(), branch["suggestion"].as_str()),
         (Some(false), Some("feat/add-login"))
     );
     assert_eq!(
-        mcp.ok("dev-flow_check_branch_name", json!({ "name": "fix/pa-12-null-deref" }))
-            .await["valid"],
+        ok(
+            &mcp,
+            "dev-flow_check_branch_name",
+            json!({ "name": "fix/pa-12-null-deref" })
+        )
+        .await["valid"],
         true
     );
     let patch = "diff --git a/src/db.rs b/src/db.rs\n--- a/src/db.rs\n+++ b/src/db.rs\n@@ -1,2 +1,3 @@\n fn connect() {\n+    let password = \"hunter2hunter2\"; // FIXME\n }\ndiff --git a/migrations/002.sql b/migrations/002.sql\nnew file mode 100644\n--- /dev/null\n+++ b/migrations/002.sql\n@@ -0,0 +1 @@\n+ALTER TABLE t ADD c int;\n";
-    let review = mcp.ok("dev-flow_review_checklist", json!({ "diff": patch })).await;
+    let review = ok(&mcp, "dev-flow_review_checklist", json!({ "diff": patch })).await;
     let ids: Vec<&str> = review["checklist"]
         .as_array()
         .unwrap()
@@ -339,54 +280,52 @@ async fn first_party_components_do_real_work_over_mcp() {
         json!({ "file": "src/db.rs", "line": 2, "text": "hard-coded credential" })
     );
     assert_eq!(review["summary"]["files"], 2);
-    let (message, _) = mcp
-        .tool_error("dev-flow_review_checklist", json!({ "diff": "just text" }))
-        .await;
+    let (message, _) = tool_error(&mcp, "dev-flow_review_checklist", json!({ "diff": "just text" })).await;
     assert!(message.contains("not a unified diff"), "{message}");
 
     // Release management: bump, changelog, notes.
     let commits = json!(["feat(search): fuzzy matching",
         { "message": "fix: wrong totals", "hash": "a1b2c3d4e5", "author": "Ada" }, "docs: guide"]);
-    let next = mcp
-        .ok(
-            "release-mgmt_next_version",
-            json!({ "current": "1.4.2", "commits": commits }),
-        )
-        .await;
+    let next = ok(
+        &mcp,
+        "release-mgmt_next_version",
+        json!({ "current": "1.4.2", "commits": commits }),
+    )
+    .await;
     assert_eq!(
         (next["next"].as_str(), next["bump"].as_str()),
         (Some("1.5.0"), Some("minor"))
     );
-    let initial = mcp
-        .ok(
-            "release-mgmt_next_version",
-            json!({ "current": "0.3.0", "commits": ["feat!: new API"] }),
-        )
-        .await;
+    let initial = ok(
+        &mcp,
+        "release-mgmt_next_version",
+        json!({ "current": "0.3.0", "commits": ["feat!: new API"] }),
+    )
+    .await;
     assert_eq!(initial["next"], "0.4.0");
-    let major = mcp
-        .ok(
-            "release-mgmt_next_version",
-            json!({ "current": "v2.1.0", "commits": ["fix: x\n\nBREAKING CHANGE: y"] }),
-        )
-        .await;
+    let major = ok(
+        &mcp,
+        "release-mgmt_next_version",
+        json!({ "current": "v2.1.0", "commits": ["fix: x\n\nBREAKING CHANGE: y"] }),
+    )
+    .await;
     assert_eq!(major["next"], "v3.0.0");
-    let log = mcp
-        .ok(
-            "release-mgmt_changelog",
-            json!({ "current": "1.4.2", "commits": commits, "date": "2026-03-01" }),
-        )
-        .await;
+    let log = ok(
+        &mcp,
+        "release-mgmt_changelog",
+        json!({ "current": "1.4.2", "commits": commits, "date": "2026-03-01" }),
+    )
+    .await;
     assert_eq!(
         log["markdown"],
         "## 1.5.0 (2026-03-01)\n\n### Features\n\n- **search:** fuzzy matching\n\n### Bug Fixes\n\n- wrong totals (a1b2c3d)\n\n### Documentation\n\n- guide\n"
     );
-    let notes = mcp
-        .ok(
-            "release-mgmt_release_notes",
-            json!({ "version": "1.5.0", "product": "Acme", "commits": commits }),
-        )
-        .await;
+    let notes = ok(
+        &mcp,
+        "release-mgmt_release_notes",
+        json!({ "version": "1.5.0", "product": "Acme", "commits": commits }),
+    )
+    .await;
     assert!(
         notes["markdown"]
             .as_str()
@@ -394,17 +333,17 @@ async fn first_party_components_do_real_work_over_mcp() {
             .starts_with("# Acme 1.5.0\n\nThis release brings 1 new feature, 1 bug fix and 1 other change.")
     );
     assert_eq!(notes["contributors"], json!(["Ada"]));
-    let (message, _) = mcp
-        .tool_error(
-            "release-mgmt_next_version",
-            json!({ "current": "1.4", "commits": commits }),
-        )
-        .await;
+    let (message, _) = tool_error(
+        &mcp,
+        "release-mgmt_next_version",
+        json!({ "current": "1.4", "commits": commits }),
+    )
+    .await;
     assert!(message.contains("`1.4` is not a semantic version"), "{message}");
 
     // Operations: Prometheus parsing, thresholds, probes.
     let metrics = "# HELP up Target up.\n# TYPE up gauge\nup{job=\"api\"} 1\nup{job=\"db\"} 0\ncpu{host=\"a\"} 0.95 1700000000000\n";
-    let parsed = mcp.ok("operations_parse_prometheus", json!({ "text": metrics })).await;
+    let parsed = ok(&mcp, "operations_parse_prometheus", json!({ "text": metrics })).await;
     assert_eq!(parsed["count"], 3);
     assert_eq!(
         parsed["samples"][2],
@@ -414,24 +353,27 @@ async fn first_party_components_do_real_work_over_mcp() {
         parsed["families"][0],
         json!({ "name": "up", "type": "gauge", "help": "Target up." })
     );
-    let (message, _) = mcp
-        .tool_error("operations_parse_prometheus", json!({ "text": "ok 1\nup{job=api} 1" }))
-        .await;
+    let (message, _) = tool_error(
+        &mcp,
+        "operations_parse_prometheus",
+        json!({ "text": "ok 1\nup{job=api} 1" }),
+    )
+    .await;
     assert!(
         message.contains("line 2: the value of label `job` must be quoted"),
         "{message}"
     );
-    let checked = mcp
-        .ok(
-            "operations_check_thresholds",
-            json!({ "text": metrics, "rules": [
+    let checked = ok(
+        &mcp,
+        "operations_check_thresholds",
+        json!({ "text": metrics, "rules": [
                 { "metric": "up", "labels": { "job": "api" }, "op": "==", "value": 1 },
                 { "metric": "up", "op": "==", "value": 1 },
                 { "metric": "cpu", "op": "<", "value": 0.9 },
                 { "metric": "up", "op": "==", "value": 2, "aggregate": "count" },
                 { "metric": "absent", "op": ">", "value": 0 } ] }),
-        )
-        .await;
+    )
+    .await;
     let statuses: Vec<&str> = checked["results"]
         .as_array()
         .unwrap()
@@ -444,12 +386,12 @@ async fn first_party_components_do_real_work_over_mcp() {
         (Some(false), Some(3))
     );
 
-    let probe = mcp
-        .ok(
-            "operations_http_probe",
-            json!({ "url": format!("http://127.0.0.1:{origin_port}/health"), "contains": "origin" }),
-        )
-        .await;
+    let probe = ok(
+        &mcp,
+        "operations_http_probe",
+        json!({ "url": format!("http://127.0.0.1:{origin_port}/health"), "contains": "origin" }),
+    )
+    .await;
     assert_eq!(
         (
             probe["ok"].as_bool(),
@@ -460,27 +402,30 @@ async fn first_party_components_do_real_work_over_mcp() {
     );
     assert!(probe["latency_ms"].as_f64().unwrap() >= 0.0);
     assert_eq!(probe["body_bytes"], 6);
-    let wrong_status = mcp
-        .ok(
-            "operations_http_probe",
-            json!({ "url": format!("http://127.0.0.1:{origin_port}/"), "expect_status": 204 }),
-        )
-        .await;
+    let wrong_status = ok(
+        &mcp,
+        "operations_http_probe",
+        json!({ "url": format!("http://127.0.0.1:{origin_port}/"), "expect_status": 204 }),
+    )
+    .await;
     assert_eq!(wrong_status["ok"], false);
-    let (message, report) = mcp
-        .tool_error("operations_http_probe", json!({ "url": format!("{}/metrics", pa.url) }))
-        .await;
+    let (message, report) = tool_error(
+        &mcp,
+        "operations_http_probe",
+        json!({ "url": format!("{}/metrics", pa.url) }),
+    )
+    .await;
     assert!(
         message.contains("not granted") && message.contains("allowed_outbound_hosts"),
         "{message}"
     );
     assert_eq!(report["error_kind"], "not_granted");
-    let (message, report) = mcp
-        .tool_error(
-            "operations_http_probe",
-            json!({ "url": format!("http://127.0.0.1:{closed_port}/") }),
-        )
-        .await;
+    let (message, report) = tool_error(
+        &mcp,
+        "operations_http_probe",
+        json!({ "url": format!("http://127.0.0.1:{closed_port}/") }),
+    )
+    .await;
     assert_eq!(report["error_kind"], "unreachable", "{message}");
     assert!(message.contains("refused the connection"), "{message}");
 }

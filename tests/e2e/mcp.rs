@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::support::{ADMIN, Api, Pa};
 
 /// A client of one tenant's MCP endpoint with one key.
-struct Mcp {
+pub struct Mcp {
     http: reqwest::Client,
     url: String,
     token: Option<String>,
@@ -17,7 +17,7 @@ struct Mcp {
 }
 
 impl Mcp {
-    fn new(pa: &Pa, tenant: &str, token: Option<&str>) -> Mcp {
+    pub fn new(pa: &Pa, tenant: &str, token: Option<&str>) -> Mcp {
         Mcp {
             http: reqwest::Client::new(),
             url: format!("{}/t/{tenant}/mcp", pa.url.replace("127.0.0.1", "localhost")),
@@ -63,7 +63,7 @@ impl Mcp {
         (status, serde_json::from_str(&json).unwrap_or(Value::String(json)))
     }
 
-    async fn call(&self, method: &str, params: Value) -> Value {
+    pub async fn call(&self, method: &str, params: Value) -> Value {
         let (status, response) = self
             .request(json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }))
             .await;
@@ -71,7 +71,7 @@ impl Mcp {
         response
     }
 
-    async fn initialize(&mut self) {
+    pub async fn initialize(&mut self) {
         let response = self
             .post(
                 json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
