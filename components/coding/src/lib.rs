@@ -9,31 +9,10 @@ mod diff;
 mod format;
 mod lint;
 
-use pa_tool::{Args, CallResult, ContentBlock, Server, ServerError, Tool, Value, json};
-
-const READ_ONLY: &str = r#"{"readOnlyHint":true,"idempotentHint":true,"openWorldHint":false}"#;
+use pa_tool::{Args, CallResult, Server, ServerError, Tool, Value, json, read_only_tool};
 
 /// Longest accepted input text (each), in bytes.
 const MAX_TEXT: usize = 2 * 1024 * 1024;
-
-fn tool(name: &str, title: &str, description: &str, input: Value, output: Value) -> Tool {
-    Tool {
-        name: name.into(),
-        title: Some(title.into()),
-        description: Some(description.into()),
-        input_schema: input.to_string(),
-        output_schema: Some(output.to_string()),
-        annotations: Some(READ_ONLY.into()),
-    }
-}
-
-fn structured(value: Value) -> CallResult {
-    CallResult {
-        content: vec![ContentBlock::Text(value.to_string())],
-        structured_content: Some(value.to_string()),
-        is_error: false,
-    }
-}
 
 fn text_arg(args: &Args, name: &str) -> Result<String, String> {
     match args.get(name) {
@@ -181,7 +160,7 @@ impl Server for Coding {
             json!({ "type": "object", "properties": props, "required": ["formatted", "changed"] })
         };
         vec![
-            tool(
+            read_only_tool(
                 "diff",
                 "Unified diff",
                 "Computes a unified diff (Myers' algorithm, line based) of two texts, with hunk headers as GNU diff \
@@ -207,7 +186,7 @@ impl Server for Coding {
                     "required": ["diff", "identical", "hunks", "added", "removed"]
                 }),
             ),
-            tool(
+            read_only_tool(
                 "format_json",
                 "Format JSON",
                 "Re-indents JSON keeping key order and number spelling (or sorts keys), or compacts it with indent 0. \
@@ -215,7 +194,7 @@ impl Server for Coding {
                 json!({ "type": "object", "properties": format_json_props, "required": ["text"], "additionalProperties": false }),
                 formatted_output(false),
             ),
-            tool(
+            read_only_tool(
                 "format",
                 "Format source text",
                 "Formats JSON (language `json`) or normalises the whitespace of any text: trailing spaces removed, \
@@ -223,7 +202,7 @@ impl Server for Coding {
                 json!({ "type": "object", "properties": format_props, "required": ["text"], "additionalProperties": false }),
                 formatted_output(true),
             ),
-            tool(
+            read_only_tool(
                 "lint",
                 "Lint source text",
                 "Line-based checks with line and column: long-line, trailing-whitespace, tab, todo (TODO/FIXME/XXX/HACK), \
@@ -263,7 +242,7 @@ impl Server for Coding {
             other => return Err(ServerError::NotFound(format!("no tool named `{other}`"))),
         };
         Ok(match result {
-            Ok(value) => structured(value),
+            Ok(value) => CallResult::structured(value),
             Err(message) => CallResult::error(format!("{name}: {message}")),
         })
     }

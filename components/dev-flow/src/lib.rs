@@ -8,28 +8,7 @@ mod branch;
 mod commit;
 mod review;
 
-use pa_tool::{Args, CallResult, ContentBlock, Server, ServerError, Tool, Value, json};
-
-const READ_ONLY: &str = r#"{"readOnlyHint":true,"idempotentHint":true,"openWorldHint":false}"#;
-
-fn tool(name: &str, title: &str, description: &str, input: Value, output: Value) -> Tool {
-    Tool {
-        name: name.into(),
-        title: Some(title.into()),
-        description: Some(description.into()),
-        input_schema: input.to_string(),
-        output_schema: Some(output.to_string()),
-        annotations: Some(READ_ONLY.into()),
-    }
-}
-
-fn structured(value: Value) -> CallResult {
-    CallResult {
-        content: vec![ContentBlock::Text(value.to_string())],
-        structured_content: Some(value.to_string()),
-        is_error: false,
-    }
-}
+use pa_tool::{Args, CallResult, Server, ServerError, Tool, Value, json, read_only_tool};
 
 fn str_arg(args: &Args, name: &str) -> Result<String, String> {
     match args.get(name) {
@@ -97,7 +76,7 @@ impl Server for DevFlow {
             "line": { "type": "integer" }, "rule": { "type": "string" }, "message": { "type": "string" } },
             "required": ["line", "rule", "message"] } });
         vec![
-            tool(
+            read_only_tool(
                 "lint_commit",
                 "Lint a commit message",
                 "Checks a commit message against Conventional Commits 1.0 (`type(scope)!: description`, blank line, \
@@ -119,7 +98,7 @@ impl Server for DevFlow {
                     "required": ["valid", "commit", "errors", "warnings"]
                 }),
             ),
-            tool(
+            read_only_tool(
                 "check_branch_name",
                 "Check a branch name",
                 "Checks a git branch name: `<prefix>/<short-description>`, lower case, a-z 0-9 `-` `.` `_` `/` only, \
@@ -145,7 +124,7 @@ impl Server for DevFlow {
                     "required": ["valid", "errors"]
                 }),
             ),
-            tool(
+            read_only_tool(
                 "review_checklist",
                 "Review checklist from a diff",
                 "Reads a unified diff and returns a review checklist: files touched, tests touched or not, migrations, \
@@ -185,7 +164,7 @@ impl Server for DevFlow {
             other => return Err(ServerError::NotFound(format!("no tool named `{other}`"))),
         };
         Ok(match result {
-            Ok(value) => structured(value),
+            Ok(value) => CallResult::structured(value),
             Err(message) => CallResult::error(format!("{name}: {message}")),
         })
     }

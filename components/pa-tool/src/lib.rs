@@ -122,7 +122,32 @@ pub fn tool(name: &str, description: &str, input_schema: &str) -> Tool {
 /// The input schema of a tool without arguments.
 pub const NO_ARGS: &str = r#"{"type":"object","properties":{}}"#;
 
+/// Annotations of a tool that only reads its arguments: the same arguments
+/// give the same answer, and nothing outside is touched.
+pub const READ_ONLY: &str = r#"{"readOnlyHint":true,"idempotentHint":true,"openWorldHint":false}"#;
+
+/// A read-only tool with a title and input and output schemas.
+pub fn read_only_tool(name: &str, title: &str, description: &str, input: Value, output: Value) -> Tool {
+    Tool {
+        name: name.into(),
+        title: Some(title.into()),
+        description: Some(description.into()),
+        input_schema: input.to_string(),
+        output_schema: Some(output.to_string()),
+        annotations: Some(READ_ONLY.into()),
+    }
+}
+
 impl CallResult {
+    /// A structured result, also given as JSON text for clients that read only text.
+    pub fn structured(value: Value) -> CallResult {
+        CallResult {
+            content: vec![ContentBlock::Text(value.to_string())],
+            structured_content: Some(value.to_string()),
+            is_error: false,
+        }
+    }
+
     /// A successful result of one text block.
     pub fn text(text: impl Into<String>) -> CallResult {
         CallResult::content(vec![ContentBlock::Text(text.into())])

@@ -10,29 +10,8 @@
 
 mod release;
 
-use pa_tool::{Args, CallResult, ContentBlock, Server, ServerError, Tool, Value, json};
+use pa_tool::{Args, CallResult, Server, ServerError, Tool, Value, json, read_only_tool};
 use release::Commit;
-
-const READ_ONLY: &str = r#"{"readOnlyHint":true,"idempotentHint":true,"openWorldHint":false}"#;
-
-fn tool(name: &str, title: &str, description: &str, input: Value, output: Value) -> Tool {
-    Tool {
-        name: name.into(),
-        title: Some(title.into()),
-        description: Some(description.into()),
-        input_schema: input.to_string(),
-        output_schema: Some(output.to_string()),
-        annotations: Some(READ_ONLY.into()),
-    }
-}
-
-fn structured(value: Value) -> CallResult {
-    CallResult {
-        content: vec![ContentBlock::Text(value.to_string())],
-        structured_content: Some(value.to_string()),
-        is_error: false,
-    }
-}
 
 fn commits(args: &Args) -> Result<Vec<Commit>, String> {
     let list = match args.get("commits") {
@@ -180,7 +159,7 @@ impl Server for ReleaseMgmt {
         let semver = json!({ "type": "string", "pattern": "^v?(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$" });
         let date = json!({ "type": "string", "format": "date", "description": "Release date, YYYY-MM-DD." });
         vec![
-            tool(
+            read_only_tool(
                 "next_version",
                 "Next semantic version",
                 "Computes the next semantic version from conventional commit messages: a breaking change bumps major, \
@@ -202,7 +181,7 @@ impl Server for ReleaseMgmt {
                     "required": ["current", "next", "bump", "initial_development", "reasons"]
                 }),
             ),
-            tool(
+            read_only_tool(
                 "changelog",
                 "Changelog entry",
                 "Writes a Markdown changelog entry from conventional commits: breaking changes first, then Features, \
@@ -223,7 +202,7 @@ impl Server for ReleaseMgmt {
                     "required": ["version", "markdown", "sections"]
                 }),
             ),
-            tool(
+            read_only_tool(
                 "release_notes",
                 "Release notes",
                 "Writes user-facing release notes in Markdown: a summary, breaking changes with upgrade notes, new \
@@ -255,7 +234,7 @@ impl Server for ReleaseMgmt {
             return Err(ServerError::NotFound(format!("no tool named `{name}`")));
         }
         Ok(match run(&name, &args) {
-            Ok(value) => structured(value),
+            Ok(value) => CallResult::structured(value),
             Err(message) => CallResult::error(format!("{name}: {message}")),
         })
     }
