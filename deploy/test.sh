@@ -183,7 +183,8 @@ optional kubernetes-validate "k8s/ against the Kubernetes 1.30 schemas (strict)"
 
 # ------------------------------------------------------------------ scripts
 optional shellcheck "shellcheck of the shell scripts" \
-    shellcheck test.sh scripts/gen-cert.sh alertmanager/render-config.sh
+    shellcheck test.sh scripts/*.sh tests/*.sh alertmanager/render-config.sh
+run "deploy.sh rolls out and rolls back; health-check.sh (fake compose, stub node)" tests/scripts_check.sh
 
 echo
 echo "deploy: $passed passed, $failed failed, $skipped skipped"

@@ -61,6 +61,16 @@ impl Platform {
         Pa::start(&args, &[("PA_ADMIN_TOKEN", ADMIN), ("PA_SECRET_KEY", SECRET)])
     }
 
+    /// Stops the node with SIGTERM and returns how it exited.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.pa.terminate()
+    }
+
+    /// Starts a new node in place of a stopped one.
+    pub fn restart(&mut self, extra: &[&str]) {
+        self.pa = self.node(extra);
+    }
+
     /// Kills the node with SIGKILL, as a crash would, and starts a new one.
     pub fn crash_and_restart(&mut self, extra: &[&str]) {
         self.pa.kill();

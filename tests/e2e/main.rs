@@ -3,6 +3,7 @@
 
 mod backends;
 mod billing;
+mod cluster;
 mod control;
 mod faults;
 mod first_party;
@@ -11,6 +12,7 @@ mod graphql;
 mod identity;
 mod idp;
 mod mcp;
+mod object_storage;
 mod products;
 mod registry;
 mod support;

@@ -336,7 +336,7 @@ async fn upgrading_under_load_loses_no_request() {
 #[tokio::test]
 async fn shutdown_finishes_requests_in_flight() {
     let data = tempfile::tempdir().unwrap();
-    let pa = Pa::serve(data.path(), &[]);
+    let mut pa = Pa::serve(data.path(), &[]);
     let api = Api::new(&pa, ADMIN);
     api.deploy(
         "default",

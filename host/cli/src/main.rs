@@ -7,11 +7,15 @@ mod workflow;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
 use pa_server::{Compiler, Platform, PlatformConfig, Rate, RateLimits};
+
+/// How long `pa up` lets requests in flight finish when it stops.
+const UP_DRAIN: Duration = Duration::from_secs(10);
 
 #[derive(Parser)]
 #[command(name = "pa", version, about = "PowerAutomation: a multi-tenant WebAssembly host")]
@@ -52,6 +56,15 @@ struct ServeArgs {
     /// SQLite file in the data folder.
     #[arg(long, env = "PA_DATABASE_URL")]
     database_url: Option<String>,
+    /// Where component and site bytes are kept: `s3://BUCKET[/PREFIX]` (S3 or
+    /// MinIO, configured by the standard `AWS_*` variables) or
+    /// `file:///FOLDER`; the `blobs` folder of the data folder when unset.
+    #[arg(long, env = "PA_BLOB_URL")]
+    blob_url: Option<String>,
+    /// Seconds a stopping node (SIGTERM) waits for its requests and workflow
+    /// steps in flight before it exits anyway.
+    #[arg(long, env = "PA_DRAIN_SECS", default_value_t = 30)]
+    drain_secs: u64,
     /// Largest accepted component upload, in bytes.
     #[arg(long, env = "PA_MAX_UPLOAD_BYTES", default_value_t = 50 << 20)]
     max_upload_bytes: usize,
@@ -163,7 +176,14 @@ async fn main() {
     }
 }
 
-async fn listen(addr: SocketAddr, app: axum::Router) -> anyhow::Result<()> {
+/// Serves `app` on `addr` until `stop` completes, then lets the requests in
+/// flight finish for up to `drain`.
+async fn listen(
+    addr: SocketAddr,
+    app: axum::Router,
+    stop: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
@@ -175,9 +195,21 @@ async fn listen(addr: SocketAddr, app: axum::Router) -> anyhow::Result<()> {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(pa_server::shutdown_signal())
-        .await?;
+    let (stopped, mut stopping) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(
+        async move {
+            stop.await;
+            let _ = stopped.send(true);
+        },
+    );
+    let drain_over = async move {
+        let _ = stopping.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(drain).await;
+    };
+    tokio::select! {
+        served = std::future::IntoFuture::into_future(server) => served?,
+        () = drain_over => tracing::warn!("requests still in flight when the drain time ran out"),
+    }
     Ok(())
 }
 
@@ -185,6 +217,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let platform = Platform::open(PlatformConfig {
         data_dir: args.data_dir,
         database_url: args.database_url,
+        blob_url: args.blob_url,
         max_upload_bytes: args.max_upload_bytes,
         compiler: Compiler::Process {
             program: std::env::current_exe()?,
@@ -215,8 +248,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         _ => {}
     }
     platform.load_enabled().await?;
-    listen(args.listen, pa_server::app(platform.clone())).await?;
-    platform.shut_down().await;
+    let drain = Duration::from_secs(args.drain_secs);
+    let stopping_since = Arc::new(std::sync::OnceLock::new());
+    let stop = {
+        let (platform, stopping_since) = (platform.clone(), stopping_since.clone());
+        async move {
+            pa_server::shutdown_signal().await;
+            stopping_since.get_or_init(Instant::now);
+            tracing::info!("stopping: draining requests and workflow steps");
+            platform.start_draining();
+        }
+    };
+    listen(args.listen, pa_server::app(platform.clone()), stop, drain).await?;
+    let spent = stopping_since.get().map(Instant::elapsed).unwrap_or_default();
+    platform.shut_down(drain.saturating_sub(spent)).await;
     Ok(())
 }
 
@@ -228,7 +273,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| PathBuf::from(".pa"))
     });
     let app = pa_server::up::router(&args.file, &data_dir).await?;
-    listen(args.listen, app).await
+    listen(args.listen, app, pa_server::shutdown_signal(), UP_DRAIN).await
 }
 
 async fn audit(args: AuditArgs) -> anyhow::Result<()> {

@@ -2,7 +2,7 @@
 //! function router reads. Enabling swaps the table entry atomically, so
 //! requests in flight finish on the version they started with.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use axum::http::StatusCode;
@@ -425,6 +425,66 @@ impl Deployments {
             .unwrap()
             .insert((d.tenant.clone(), d.name.clone()), Arc::new(live));
         Ok(())
+    }
+
+    /// Brings one plugin in line with the store, after another node changed it.
+    pub async fn sync(&self, platform: &Platform, tenant: &str, plugin: &str) {
+        match platform.store.deployment(tenant, plugin).await {
+            Ok(Some(stored)) => self.sync_stored(platform, &stored).await,
+            Ok(None) => self.forget(platform, tenant, plugin),
+            Err(e) => tracing::warn!(tenant, plugin, error = %e, "looking up a changed deployment"),
+        }
+    }
+
+    /// Brings every plugin in line with the store.
+    pub async fn sync_all(&self, platform: &Platform) {
+        let stored = match platform.store.deployments().await {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the enabled plugins");
+                return;
+            }
+        };
+        let enabled: HashSet<(&str, &str)> = stored.iter().map(|d| (d.tenant.as_str(), d.name.as_str())).collect();
+        for (tenant, plugin, _) in self.all() {
+            if !enabled.contains(&(tenant.as_str(), plugin.as_str())) {
+                self.forget(platform, &tenant, &plugin);
+            }
+        }
+        for d in &stored {
+            self.sync_stored(platform, d).await;
+        }
+    }
+
+    /// Rebuilds a plugin whose stored configuration differs from the live one.
+    async fn sync_stored(&self, platform: &Platform, d: &Deployment) {
+        let unchanged = serde_json::from_str::<EnableRequest>(&d.config)
+            .is_ok_and(|stored| self.get(&d.tenant, &d.name).is_some_and(|live| live.request == stored));
+        if unchanged {
+            return;
+        }
+        match self.restore(platform, d).await {
+            Ok(()) => {
+                tracing::info!(tenant = %d.tenant, plugin = %d.name, version = %d.version, "following a change made on another node");
+                platform.mcp.changed(&d.tenant);
+            }
+            Err(e) => {
+                tracing::warn!(tenant = %d.tenant, plugin = %d.name, error = %e.message, "loading a plugin changed on another node")
+            }
+        }
+    }
+
+    /// Stops serving a plugin that was disabled on another node.
+    fn forget(&self, platform: &Platform, tenant: &str, plugin: &str) {
+        let removed = self
+            .live
+            .write()
+            .unwrap()
+            .remove(&(tenant.to_string(), plugin.to_string()));
+        if removed.is_some() {
+            tracing::info!(tenant, plugin, "disabled on another node");
+            platform.mcp.changed(tenant);
+        }
     }
 
     pub async fn disable(&self, platform: &Platform, tenant: &str, plugin: &str) -> Result<(), ApiError> {

@@ -7,6 +7,7 @@
 mod api;
 mod auth;
 mod capabilities;
+mod cluster;
 mod console;
 mod deploy;
 mod error;

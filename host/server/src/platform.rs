@@ -1,8 +1,8 @@
 //! The shared state of a running platform and its router.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -31,6 +31,7 @@ use crate::quota_kv::QuotaKv;
 use crate::ratelimit::{Limiter, RateLimits};
 use crate::workflows::PlatformRunner;
 use pa_workflow::Engine;
+use tokio::task::JoinHandle;
 
 /// How often an idle workflow worker looks for steps that became ready by
 /// time or on another node.
@@ -42,6 +43,9 @@ pub struct PlatformConfig {
     pub data_dir: PathBuf,
     /// Database URL; `sqlite://<data_dir>/pa.db` when `None`.
     pub database_url: Option<String>,
+    /// Where component and site bytes are kept (`s3://BUCKET[/PREFIX]` or
+    /// `file:///FOLDER`); `<data_dir>/blobs` when `None`.
+    pub blob_url: Option<String>,
     /// Largest accepted component upload, in bytes.
     pub max_upload_bytes: usize,
     /// Where uploaded components are compiled.
@@ -72,6 +76,7 @@ impl Default for PlatformConfig {
         PlatformConfig {
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            blob_url: None,
             max_upload_bytes: 50 << 20,
             compiler: Compiler::Thread,
             compile_timeout: Duration::from_secs(60),
@@ -129,6 +134,10 @@ pub struct Inner {
     console_dir: Option<PathBuf>,
     pub max_upload_bytes: usize,
     ready: AtomicBool,
+    /// Set when the process was told to stop: `/readyz` answers 503.
+    draining: AtomicBool,
+    /// The workflow workers, awaited when the process stops.
+    workers: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::ops::Deref for Platform {
@@ -146,7 +155,10 @@ impl Platform {
         let secrets = Secrets::load(&config.data_dir)?;
         let store = Store::open(&url).await?;
         store.ensure_tenant("default").await?;
-        let blobs = Blobs::open(config.data_dir.join("blobs"))?;
+        let blobs = match &config.blob_url {
+            Some(url) => Blobs::from_url(url)?,
+            None => Blobs::open(config.data_dir.join("blobs"))?,
+        };
         let metering = Arc::new(Metering::new(store.clone()));
         metering.spawn_flusher();
         let kv = QuotaKv {
@@ -200,6 +212,8 @@ impl Platform {
             console_dir: config.console_dir,
             max_upload_bytes: config.max_upload_bytes,
             ready: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
+            workers: Mutex::default(),
         })))
     }
 
@@ -226,8 +240,25 @@ impl Platform {
         Ok(self.store.has_admin_key().await?)
     }
 
-    /// Finishes what must outlive the last request: records the usage not yet written.
-    pub async fn shut_down(&self) {
+    /// Stops taking new work: `/readyz` answers 503 (load balancers move
+    /// on) and the workflow workers take no new step.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Release);
+        self.workflows.stop();
+    }
+
+    /// Finishes what must outlive the last request: waits up to `timeout`
+    /// for the workflow steps still running (after that their leases pass
+    /// to other nodes), then records the usage not yet written.
+    pub async fn shut_down(&self, timeout: Duration) {
+        self.start_draining();
+        let workers = std::mem::take(&mut *self.workers.lock().unwrap());
+        if tokio::time::timeout(timeout, futures::future::join_all(workers))
+            .await
+            .is_err()
+        {
+            tracing::warn!("workflow steps still running when the drain time ran out");
+        }
         self.metering.flush().await;
     }
 
@@ -238,9 +269,12 @@ impl Platform {
                 tracing::error!(tenant = %d.tenant, plugin = %d.name, error = %e.message, "could not load enabled plugin");
             }
         }
+        let mut workers = self.workers.lock().unwrap();
         for _ in 0..self.workflow_workers {
-            tokio::spawn(self.workflows.clone().work(WORKFLOW_POLL));
+            workers.push(tokio::spawn(self.workflows.clone().work(WORKFLOW_POLL)));
         }
+        drop(workers);
+        crate::cluster::spawn(self.clone());
         self.0.ready.store(true, Ordering::Release);
         Ok(())
     }
@@ -319,7 +353,8 @@ pub fn app(platform: Platform) -> Router {
 async fn readyz(State(platform): State<Platform>) -> impl IntoResponse {
     let store = platform.store.ping().await;
     let loaded = platform.0.ready.load(Ordering::Acquire);
-    let status = if store.is_ok() && loaded {
+    let draining = platform.0.draining.load(Ordering::Acquire);
+    let status = if store.is_ok() && loaded && !draining {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -327,6 +362,7 @@ async fn readyz(State(platform): State<Platform>) -> impl IntoResponse {
     let body = serde_json::json!({
         "store": store.map(|_| "ok".to_string()).unwrap_or_else(|e| e.to_string()),
         "plugins_loaded": loaded,
+        "draining": draining,
     });
     (status, axum::Json(body))
 }

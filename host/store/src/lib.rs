@@ -1,12 +1,14 @@
 //! Persistence: tenants, users, roles, API keys, the audit log, plugin
 //! versions, deployments and key-value data in SQLite or PostgreSQL (sqlx, with migrations per backend), and
-//! component blobs on disk.
+//! component blobs in a folder or an S3-compatible bucket; changes other
+//! nodes make, heard through PostgreSQL's `LISTEN/NOTIFY`.
 #![deny(missing_docs)]
 
 mod audit;
 mod billing;
 mod blobs;
 mod capabilities;
+mod changes;
 mod db;
 mod idp;
 mod keys;
@@ -22,6 +24,7 @@ pub use audit::{AuditQuery, AuditRecord, ChainReport, NewAudit};
 pub use billing::{Plan, PluginUsage};
 pub use blobs::Blobs;
 pub use capabilities::{ModelProvider, Site, SiteVersion};
+pub use changes::{Change, Changes};
 pub use db::{format_time, now};
 pub use idp::{IdentityProvider, OidcLogin};
 pub use keys::{KeyInfo, NewKey};

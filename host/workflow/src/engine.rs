@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -108,6 +109,8 @@ pub struct Engine<R> {
     owner: String,
     lease: Duration,
     work: Notify,
+    /// Set when the process stops: workers take no new step.
+    stopping: AtomicBool,
     definitions: Mutex<HashMap<(String, String, i64), Arc<Definition>>>,
 }
 
@@ -142,6 +145,7 @@ impl<R: StepRunner> Engine<R> {
             owner: owner.into(),
             lease,
             work: Notify::new(),
+            stopping: AtomicBool::new(false),
             definitions: Mutex::new(HashMap::new()),
         }
     }
@@ -265,10 +269,10 @@ impl<R: StepRunner> Engine<R> {
         Ok(true)
     }
 
-    /// Works until the process ends: takes ready steps, and when there are
+    /// Works until [`Engine::stop`]: takes ready steps, and when there are
     /// none waits for new work or `poll` (timers, other nodes' runs).
     pub async fn work(self: Arc<Self>, poll: Duration) {
-        loop {
+        while !self.stopping.load(Ordering::Acquire) {
             let notified = self.work.notified();
             match self.work_once().await {
                 Ok(true) => continue,
@@ -277,6 +281,13 @@ impl<R: StepRunner> Engine<R> {
             }
             let _ = tokio::time::timeout(poll, notified).await;
         }
+    }
+
+    /// Makes the workers finish the steps they run and then return, taking
+    /// no new step (the process is stopping; other nodes take the rest).
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.work.notify_waiters();
     }
 
     /// Runs a claimed step and records what came of it; then, up to
@@ -290,7 +301,8 @@ impl<R: StepRunner> Engine<R> {
         let mut chained = 0;
         while let Some((claim, snapshot)) = next.take() {
             chained += 1;
-            next = self.execute_claimed(claim, &snapshot, chained < MAX_CHAIN).await?;
+            let chain = chained < MAX_CHAIN && !self.stopping.load(Ordering::Acquire);
+            next = self.execute_claimed(claim, &snapshot, chain).await?;
         }
         Ok(())
     }
