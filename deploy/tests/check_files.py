@@ -199,7 +199,7 @@ def cmd_compose():
         check(env.get("PA_DATABASE_URL", "").startswith("postgres://") and "@postgres:5432/" in env.get("PA_DATABASE_URL", ""),
               f"{node}: PA_DATABASE_URL is not the compose PostgreSQL")
         check(env.get("PA_REDIS_URL") == "redis://redis:6379", f"{node}: PA_REDIS_URL")
-        check(env.get("PA_BLOB_URL", "").startswith("s3://") and "minio:9000" in env.get("PA_BLOB_URL", ""),
+        check(env.get("PA_BLOB_URL", "").startswith("s3://") and env.get("AWS_ENDPOINT") == "http://minio:9000",
               f"{node}: PA_BLOB_URL is not the compose MinIO")
         check(env.get("PA_LISTEN") == "0.0.0.0:8080", f"{node}: PA_LISTEN")
         check(env.get("PA_LOG_FORMAT") == "json", f"{node}: PA_LOG_FORMAT is not json")
@@ -207,7 +207,7 @@ def cmd_compose():
         check(f"${{PA_MAX_UPLOAD_BYTES:-{UPLOAD_BYTES}}}" == env.get("PA_MAX_UPLOAD_BYTES"),
               f"{node}: PA_MAX_UPLOAD_BYTES default is not {UPLOAD_BYTES}")
         mounts = svc.get("volumes") or []
-        check("pa-blobs:/data/blobs" in mounts, f"{node}: does not share the pa-blobs volume")
+        check(not any(m.endswith(":/data/blobs") for m in mounts), f"{node}: blobs belong in MinIO, not a volume")
         check(svc.get("build", {}).get("dockerfile") == "deploy/Dockerfile", f"{node}: not built from deploy/Dockerfile")
     check(services["pa1"].get("environment") is services["pa2"].get("environment")
           or env_map(services["pa1"].get("environment")) == env_map(services["pa2"].get("environment")),
