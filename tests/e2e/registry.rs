@@ -358,3 +358,51 @@ async fn shutdown_finishes_requests_in_flight() {
     assert_eq!(code, 504, "{body}");
     assert!(status.success(), "pa exited with {status}");
 }
+
+#[tokio::test]
+async fn the_plugin_list_shows_what_a_plugin_was_enabled_with() {
+    let data = tempfile::tempdir().unwrap();
+    let pa = Pa::serve(data.path(), &[]);
+    let admin = Api::new(&pa, ADMIN);
+    admin.create_tenant("acme").await;
+    let config = json!({
+        "grants": {"key_value_stores": ["default"], "variables": {"greeting": "s3cret"}},
+        "limits": {"timeout_ms": 1500},
+        "access": "api-key",
+    });
+    admin.deploy("acme", "web", "1.0.0", "hello_p2.wasm", config).await;
+    let plugin_of = |list: &serde_json::Value| {
+        list["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "web")
+            .cloned()
+            .unwrap()
+    };
+
+    // Whoever may enable sees the whole configuration, to change it without losing any of it.
+    let (status, list) = admin.send(Method::GET, "/api/v1/tenants/acme/plugins", None).await;
+    assert_eq!(status, 200, "{list}");
+    let enabled = &plugin_of(&list)["enabled"];
+    assert_eq!(enabled["version"], "1.0.0", "{enabled}");
+    assert_eq!(enabled["grants"]["key_value_stores"], json!(["default"]), "{enabled}");
+    assert_eq!(
+        enabled["grants"]["variables"],
+        json!({"greeting": "s3cret"}),
+        "{enabled}"
+    );
+    assert_eq!(enabled["limits"]["timeout_ms"], 1500, "{enabled}");
+    assert_eq!(enabled["access"], "api-key", "{enabled}");
+
+    // A viewer sees the variables' names, not their values.
+    let viewer = Api {
+        token: admin.create_key("acme", "viewer").await,
+        ..admin.clone()
+    };
+    let (status, list) = viewer.send(Method::GET, "/api/v1/tenants/acme/plugins", None).await;
+    assert_eq!(status, 200, "{list}");
+    let enabled = &plugin_of(&list)["enabled"];
+    assert_eq!(enabled["grants"]["variables"], json!({"greeting": null}), "{enabled}");
+    assert_eq!(enabled["limits"]["timeout_ms"], 1500, "{enabled}");
+}

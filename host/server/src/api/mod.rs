@@ -20,9 +20,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pa_store::{PluginVersion, PutOutcome};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use crate::auth::{self, Caller, Permission};
 use crate::deploy::EnableRequest;
 use crate::error::ApiError;
 use crate::platform::Platform;
@@ -185,9 +186,17 @@ pub async fn get_version(
     Ok(Json(found).into_response())
 }
 
-/// `GET /api/v1/tenants/{tenant}/plugins`: every plugin with its versions and
-/// the enabled one.
-pub async fn list_plugins(State(platform): State<Platform>, Path(tenant): Path<String>) -> Result<Response, ApiError> {
+/// `GET /api/v1/tenants/{tenant}/plugins`: every plugin with its versions,
+/// the enabled one and its configuration (variable values only for callers
+/// who may enable plugins: the others see `null` in their place).
+pub async fn list_plugins(
+    State(platform): State<Platform>,
+    Path(tenant): Path<String>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let may_enable = auth::require(&platform, &caller, &tenant, Permission::PluginEnable)
+        .await
+        .is_ok();
     let enabled = platform.deployments.enabled(&tenant);
     let mut plugins: BTreeMap<String, Vec<PluginVersion>> = BTreeMap::new();
     for v in platform.store.versions(&tenant).await? {
@@ -201,6 +210,7 @@ pub async fn list_plugins(State(platform): State<Platform>, Path(tenant): Path<S
                 "name": name,
                 "versions": versions,
                 "enabled_version": live.map(|l| l.version.clone()),
+                "enabled": live.map(|l| enabled_config(&l.request, may_enable)),
                 "fuel_consumed": live.map(|l| l.plugin.fuel_consumed()),
             });
             if let Some(live) = live {
@@ -210,6 +220,15 @@ pub async fn list_plugins(State(platform): State<Platform>, Path(tenant): Path<S
         })
         .collect();
     Ok(Json(json!({ "plugins": list })).into_response())
+}
+
+/// What a plugin was enabled with, its variables' values hidden unless `full`.
+fn enabled_config(request: &EnableRequest, full: bool) -> Value {
+    let mut config = json!(request);
+    if !full && let Some(variables) = config["grants"]["variables"].as_object_mut() {
+        variables.values_mut().for_each(|value| *value = Value::Null);
+    }
+    config
 }
 
 /// `POST /api/v1/tenants/{tenant}/plugins/{name}/enable` with an [`EnableRequest`].
