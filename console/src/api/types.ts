@@ -79,6 +79,8 @@ export interface Plugin {
   name: string;
   versions: PluginVersion[];
   enabled_version: string | null;
+  /** What the plugin is enabled with; null when it is not enabled. */
+  enabled: EnabledConfig | null;
   fuel_consumed: number | null;
   status?: PluginStatus;
 }
@@ -101,14 +103,39 @@ export interface Limits {
   max_concurrency: number;
 }
 
+export interface CircuitPolicy {
+  failures: number;
+  open_ms: number;
+}
+
+export interface CanaryPolicy {
+  version: string;
+  weight: number;
+  max_error_rate: number;
+  min_calls: number;
+  /** Its own grants; the stable version's when absent. */
+  grants?: Grants;
+}
+
 export interface EnableRequest {
   version: string;
   access: 'public' | 'api-key';
   grants: Grants;
   limits: Limits;
   tool_prefix?: string;
-  circuit: { failures: number; open_ms: number };
-  canary?: { version: string; weight: number; max_error_rate: number; min_calls: number };
+  circuit: CircuitPolicy;
+  canary?: CanaryPolicy;
+}
+
+/** Grants as `GET …/plugins` shows them: variable values are null for callers who may not enable plugins. */
+export interface ShownGrants extends Omit<Grants, 'variables'> {
+  variables: Record<string, string | null>;
+}
+
+/** The stored `EnableRequest` of an enabled plugin, as `GET …/plugins` shows it. */
+export interface EnabledConfig extends Omit<EnableRequest, 'grants' | 'canary'> {
+  grants: ShownGrants;
+  canary?: Omit<CanaryPolicy, 'grants'> & { grants?: ShownGrants };
 }
 
 export interface WorkflowSummary {

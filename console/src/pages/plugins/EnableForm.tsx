@@ -1,11 +1,12 @@
-// Enabling a plugin version with grants, limits, circuit breaker and canary.
+// Enabling a plugin version with grants, limits, circuit breaker and canary;
+// changing an enabled plugin starts from what it is enabled with.
 
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, messageOf, tenantPath } from '../../api/client';
-import type { Plugin } from '../../api/types';
+import type { EnableRequest, Plugin } from '../../api/types';
 import { ErrorText } from '../../components/ui';
 import { kindOfWorld } from '../../api/worlds';
-import { defaultFields, toRequest, type EnableFields } from './enableRequest';
+import { defaultFields, fieldsFrom, storedRequest, toRequest, type EnableFields } from './enableRequest';
 import { Select } from '../../components/Select';
 
 interface Props {
@@ -15,9 +16,34 @@ interface Props {
   onCancel: () => void;
 }
 
-export function EnableForm({ tenant, plugin, onDone, onCancel }: Props) {
+/** The stored configuration of an enabled plugin (null when it is not), or why it cannot be used. */
+function storedOf(plugin: Plugin): { request: EnableRequest | null } | { problem: string } {
+  try {
+    return { request: plugin.enabled && storedRequest(plugin.enabled) };
+  } catch (e) {
+    return { problem: messageOf(e) };
+  }
+}
+
+/** The form, starting from what the plugin is enabled with, or from the defaults. */
+export function EnableForm(props: Props) {
+  const [start] = useState(() => storedOf(props.plugin));
+  if ('problem' in start) {
+    return (
+      <div className="actions">
+        <ErrorText>Cannot change {props.plugin.name}: {start.problem}.</ErrorText>
+        <button type="button" className="secondary" onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    );
+  }
+  return <EnableFormFields {...props} stored={start.request} />;
+}
+
+function EnableFormFields({ tenant, plugin, onDone, onCancel, stored }: Props & { stored: EnableRequest | null }) {
   const newest = plugin.versions[plugin.versions.length - 1]?.version ?? '';
-  const [fields, setFields] = useState<EnableFields>(() => defaultFields(plugin.enabled_version ?? newest));
+  const [fields, setFields] = useState<EnableFields>(() => (stored ? fieldsFrom(stored) : defaultFields(newest)));
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const isToolServer = plugin.versions.some((v) => v.version === fields.version && kindOfWorld(v.world) === 'tools');
@@ -31,7 +57,7 @@ export function EnableForm({ tenant, plugin, onDone, onCancel }: Props) {
     setBusy(true);
     setError(null);
     try {
-      const body = toRequest(fields);
+      const body = toRequest(fields, stored);
       await api('POST', tenantPath(tenant, `/plugins/${encodeURIComponent(plugin.name)}/enable`), { json: body });
       onDone(`Enabled ${plugin.name} ${body.version}.`);
     } catch (e) {
