@@ -88,8 +88,13 @@ impl Default for PlatformConfig {
 }
 
 /// The database URL: the one given, or the SQLite file in the data folder.
-fn resolve_database_url(data_dir: &Path, url: Option<String>) -> String {
+pub(crate) fn resolve_database_url(data_dir: &Path, url: Option<String>) -> String {
     url.unwrap_or_else(|| format!("sqlite://{}", data_dir.join("pa.db").display()))
+}
+
+/// The blob store of the platform at `data_dir` (the one place it is made).
+pub(crate) fn blob_store(data_dir: &Path) -> std::io::Result<Blobs> {
+    Blobs::open(data_dir.join("blobs"))
 }
 
 /// Checks every audit chain (or one tenant's) of the platform at `data_dir` /
@@ -146,7 +151,7 @@ impl Platform {
         let secrets = Secrets::load(&config.data_dir)?;
         let store = Store::open(&url).await?;
         store.ensure_tenant("default").await?;
-        let blobs = Blobs::open(config.data_dir.join("blobs"))?;
+        let blobs = blob_store(&config.data_dir)?;
         let metering = Arc::new(Metering::new(store.clone()));
         metering.spawn_flusher();
         let kv = QuotaKv {
