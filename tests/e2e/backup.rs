@@ -94,7 +94,11 @@ async fn rows(dir: &Path, schema: Option<&str>) -> Rows {
                     .collect();
                 let select: Vec<String> = columns.iter().map(|c| format!("quote(\"{c}\")")).collect();
                 let order: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
-                let sql = format!("SELECT {} FROM \"{table}\" ORDER BY {}", select.join(", "), order.join(", "));
+                let sql = format!(
+                    "SELECT {} FROM \"{table}\" ORDER BY {}",
+                    select.join(", "),
+                    order.join(", ")
+                );
                 let table_rows = sqlx::query(&sql).fetch_all(&mut conn).await.unwrap();
                 let values = table_rows
                     .iter()
@@ -168,7 +172,17 @@ async fn drill(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let before = rows(platform.dir.path(), platform.schema()).await;
     let blobs_before = blobs(platform.dir.path());
-    for table in ["tenants", "plugin_versions", "deployments", "kv", "workflow_runs", "workflow_steps", "audit", "site_versions", "usage"] {
+    for table in [
+        "tenants",
+        "plugin_versions",
+        "deployments",
+        "kv",
+        "workflow_runs",
+        "workflow_steps",
+        "audit",
+        "site_versions",
+        "usage",
+    ] {
         assert!(!before.get(table).is_none_or(Vec::is_empty), "{table} should have rows");
     }
     assert!(blobs_before.len() >= 5, "{:?}", blobs_before.keys());
@@ -219,7 +233,10 @@ async fn drill(backend: Backend) {
         assert!(after[table] == *expected, "table {table} differs after the restore");
     }
     let blobs_after = blobs(fresh.path());
-    assert_eq!(blobs_after.keys().collect::<Vec<_>>(), blobs_before.keys().collect::<Vec<_>>());
+    assert_eq!(
+        blobs_after.keys().collect::<Vec<_>>(),
+        blobs_before.keys().collect::<Vec<_>>()
+    );
     assert!(blobs_after == blobs_before, "blob bytes differ after the restore");
 
     let rows_total: usize = before.values().map(Vec::len).sum();
@@ -249,17 +266,30 @@ async fn drill(backend: Backend) {
     let (ok, text) = restore_into(taken.as_deref());
     assert!(!ok);
     match backend {
-        Backend::Sqlite => assert!(text.contains("exists: restore into a place without a database"), "{text}"),
-        Backend::Postgres => assert!(text.contains(" tables: restore into an empty database or schema"), "{text}"),
+        Backend::Sqlite => assert!(
+            text.contains("exists: restore into a place without a database"),
+            "{text}"
+        ),
+        Backend::Postgres => assert!(
+            text.contains(" tables: restore into an empty database or schema"),
+            "{text}"
+        ),
     }
     if let Backend::Postgres = backend {
         let (_, elsewhere, _) = new_place(backend);
         let (ok, text) = restore_into(elsewhere.as_deref());
         assert!(!ok);
-        let hint = format!("restore it into a database URL with `?schema={}`", schema.as_deref().unwrap());
+        let hint = format!(
+            "restore it into a database URL with `?schema={}`",
+            schema.as_deref().unwrap()
+        );
         assert!(text.contains(&hint), "{text}");
     }
-    assert_eq!(std::fs::read_dir(other.path()).unwrap().count(), 0, "a refused restore writes nothing");
+    assert_eq!(
+        std::fs::read_dir(other.path()).unwrap().count(),
+        0,
+        "a refused restore writes nothing"
+    );
 
     // The restored platform: audit chains intact, plugins and key-value data served.
     let restored = Platform::serve_on(fresh, database_url, schema, &[]);
@@ -269,10 +299,16 @@ async fn drill(backend: Backend) {
     for tenant in TENANTS {
         let base = format!("{}/t/{tenant}", restored.pa.url);
         let (status, value) = get(&format!("{base}/fn/kv/kv/key-7")).await;
-        assert_eq!((status, value), (200, format!("{tenant} value 7\ttab\\backslash xxxxxxx")));
+        assert_eq!(
+            (status, value),
+            (200, format!("{tenant} value 7\ttab\\backslash xxxxxxx"))
+        );
         let (status, _) = get(&format!("{base}/fn/web/")).await;
         assert_eq!(status, 200);
-        assert_eq!(get(&format!("{base}/sites/pages/")).await, (200, "<h1>pages</h1>".to_string()));
+        assert_eq!(
+            get(&format!("{base}/sites/pages/")).await,
+            (200, "<h1>pages</h1>".to_string())
+        );
     }
 }
 
@@ -281,9 +317,7 @@ async fn keyed_platform(dir: &Path) -> Pa {
     let pa = Pa::serve(dir, &[]);
     let admin = Api::new(&pa, ADMIN);
     admin.create_tenant("acme").await;
-    admin
-        .deploy("acme", "web", "1.0.0", "hello_p2.wasm", json!({}))
-        .await;
+    admin.deploy("acme", "web", "1.0.0", "hello_p2.wasm", json!({})).await;
     pa
 }
 
@@ -315,7 +349,10 @@ async fn damaged_truncated_or_wrongly_unlocked_backups_are_refused() {
     assert!(text.contains("not encrypted"), "{text}");
     assert!(text.contains("holds the platform secret key"), "{text}");
     let (ok, text) = pa_backup(&["create", "--out", plain.to_str().unwrap(), "--data-dir", dir], &[]);
-    assert!(!ok && text.contains("exists"), "an existing file is not overwritten: {text}");
+    assert!(
+        !ok && text.contains("exists"),
+        "an existing file is not overwritten: {text}"
+    );
 
     let passphrase = out.path().join("passphrase");
     std::fs::write(&passphrase, "correct horse battery staple\n").unwrap();
@@ -356,7 +393,11 @@ async fn damaged_truncated_or_wrongly_unlocked_backups_are_refused() {
         for at in [len / 3, len / 2, len - 5] {
             let damaged = flip_byte(file, at);
             let (ok, text) = verify(&damaged, &env);
-            assert!(!ok, "a flipped byte at {at} of {} went unnoticed: {text}", file.display());
+            assert!(
+                !ok,
+                "a flipped byte at {at} of {} went unnoticed: {text}",
+                file.display()
+            );
             assert!(text.starts_with("error: "), "{text}");
         }
         for keep in [len as usize / 2, len as usize - 1] {
@@ -370,13 +411,27 @@ async fn damaged_truncated_or_wrongly_unlocked_backups_are_refused() {
     // Restored with its secret key, the audit chain verifies without PA_SECRET_KEY.
     let target = tempfile::tempdir().unwrap();
     let (ok, text) = pa_backup(
-        &["restore", sealed.to_str().unwrap(), "--data-dir", target.path().to_str().unwrap()],
+        &[
+            "restore",
+            sealed.to_str().unwrap(),
+            "--data-dir",
+            target.path().to_str().unwrap(),
+        ],
         &[("PA_BACKUP_PASSPHRASE", "wrong horse")],
     );
     assert!(!ok && text.contains("wrong passphrase"), "{text}");
-    assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 0, "nothing is written");
+    assert_eq!(
+        std::fs::read_dir(target.path()).unwrap().count(),
+        0,
+        "nothing is written"
+    );
     let (ok, text) = pa_backup(
-        &["restore", sealed.to_str().unwrap(), "--data-dir", target.path().to_str().unwrap()],
+        &[
+            "restore",
+            sealed.to_str().unwrap(),
+            "--data-dir",
+            target.path().to_str().unwrap(),
+        ],
         &[("PA_BACKUP_PASSPHRASE", "correct horse battery staple")],
     );
     assert!(ok, "{text}");
@@ -390,7 +445,10 @@ async fn damaged_truncated_or_wrongly_unlocked_backups_are_refused() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("acme:") && text.contains("intact"), "{text}");
+    assert!(
+        out.status.success() && text.contains("acme:") && text.contains("intact"),
+        "{text}"
+    );
     let pa = Pa::serve(target.path(), &[]);
     assert_eq!(get(&format!("{}/t/acme/fn/web/", pa.url)).await.0, 200);
     let admin = Api::new(&pa, ADMIN);
@@ -400,7 +458,9 @@ async fn damaged_truncated_or_wrongly_unlocked_backups_are_refused() {
 
 /// `deploy/scripts/NAME` run with the test's `pa` and `env`.
 fn script(name: &str, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/scripts").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/scripts")
+        .join(name);
     let mut cmd = Command::new(path);
     cmd.args(["--pa", pa_bin().to_str().unwrap()])
         .args(args)
@@ -450,7 +510,10 @@ async fn the_deploy_scripts_back_up_rotate_and_restore() {
     ];
     let (ok, text) = script("restore.sh", &[kept[0].to_str().unwrap()], &env);
     assert!(ok, "{text}");
-    assert!(text.contains("restored") && text.contains("acme:") && text.contains("intact"), "{text}");
+    assert!(
+        text.contains("restored") && text.contains("acme:") && text.contains("intact"),
+        "{text}"
+    );
     let (ok, text) = script("restore.sh", &[kept[0].to_str().unwrap()], &env);
     assert!(!ok && text.contains("is not empty"), "{text}");
 }

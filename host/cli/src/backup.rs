@@ -67,8 +67,7 @@ impl PassphraseArgs {
     fn passphrase(&self) -> anyhow::Result<Option<String>> {
         let passphrase = match &self.passphrase_file {
             Some(path) => {
-                let text =
-                    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
                 Some(text.lines().next().unwrap_or_default().to_string())
             }
             None => std::env::var("PA_BACKUP_PASSPHRASE").ok(),
@@ -96,7 +95,11 @@ pub async fn run(args: BackupArgs) -> anyhow::Result<()> {
                 created.size,
                 backup::describe(&manifest.database),
                 manifest.blobs().count(),
-                if passphrase.is_some() { "encrypted" } else { "not encrypted" },
+                if passphrase.is_some() {
+                    "encrypted"
+                } else {
+                    "not encrypted"
+                },
                 created.elapsed.as_secs_f64()
             );
             if passphrase.is_none() && manifest.files.contains_key("secret.key") {

@@ -16,6 +16,8 @@ use pa_store::backup::SnapshotInfo;
 
 /// The format of the archives this build writes and reads.
 pub const FORMAT: u32 = 1;
+/// The first bytes of a zstd frame.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// The name of the manifest entry.
 const MANIFEST: &str = "manifest.json";
 /// The name of the platform secret's entry.
@@ -235,7 +237,11 @@ pub fn unpack(path: &Path, passphrase: Option<&str>, into: &Path) -> anyhow::Res
     } else {
         Box::new(input)
     };
-    let decoder = zstd::Decoder::new(plain).with_context(|| format!("{shown} is not a backup"))?;
+    let mut plain = BufReader::new(plain);
+    if !plain.fill_buf().with_context(|| format!("cannot read {shown}"))?.starts_with(&ZSTD_MAGIC) {
+        bail!("{shown} is not a backup (neither zstd-compressed nor age-encrypted)");
+    }
+    let decoder = zstd::Decoder::with_buffer(plain)?;
     let mut archive = tar::Archive::new(decoder);
     let mut unpacked = Unpacked {
         manifest: None,
@@ -272,7 +278,12 @@ pub fn unpack(path: &Path, passphrase: Option<&str>, into: &Path) -> anyhow::Res
             .write(true)
             .create_new(true)
             .open(&target)
-            .with_context(|| format!("{shown} holds `{name}` twice, or {} cannot be written", target.display()))?;
+            .with_context(|| {
+                format!(
+                    "{shown} holds `{name}` twice, or {} cannot be written",
+                    target.display()
+                )
+            })?;
         let mut reader = Summing::new(&mut entry);
         io::copy(&mut reader, &mut out).with_context(damaged)?;
         unpacked.files.insert(name, reader.sum());

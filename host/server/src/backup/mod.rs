@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use pa_store::backup::{self as snapshots, SnapshotInfo};
 
-pub use archive::{FileSum, Manifest};
 use archive::{BLOBS, SECRET_KEY};
+pub use archive::{FileSum, Manifest};
 
 use crate::platform::{blob_store, resolve_database_url};
 
@@ -71,7 +71,10 @@ pub async fn create(from: Location<'_>, out: &Path, passphrase: Option<&str>) ->
     let mut writer = archive::Writer::create(&partial, passphrase)?;
     writer.add_file(snapshots::snapshot_file_name(&database.backend)?, &snapshot)?;
     for name in &names {
-        let bytes = blobs.get(name).await.with_context(|| format!("cannot read blob {name}"))?;
+        let bytes = blobs
+            .get(name)
+            .await
+            .with_context(|| format!("cannot read blob {name}"))?;
         if pa_runtime::digest(&bytes) != *name {
             bail!("blob {name} does not hash to its name: the blob store is damaged");
         }
@@ -135,7 +138,10 @@ async fn unpack_checked(file: &Path, passphrase: Option<&str>, into: &Path) -> a
     }
     for (name, sum) in manifest.blobs() {
         if sum.sha256 != name {
-            bail!("blob {name} in {shown} hashes to {}: the backup was tampered with", sum.sha256);
+            bail!(
+                "blob {name} in {shown} hashes to {}: the backup was tampered with",
+                sum.sha256
+            );
         }
     }
     let db_name = snapshots::snapshot_file_name(&manifest.database.backend)?;
@@ -164,7 +170,10 @@ async fn unpack_checked(file: &Path, passphrase: Option<&str>, into: &Path) -> a
 /// Reads the backup `file` in full and checks everything in it (see
 /// [`create`]); the unpacked copy goes to a temporary folder beside it.
 pub async fn verify(file: &Path, passphrase: Option<&str>) -> anyhow::Result<Verified> {
-    let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let folder = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let work = tempfile::Builder::new()
         .prefix(".pa-verify-")
         .tempdir_in(folder)
@@ -189,7 +198,10 @@ pub async fn restore(file: &Path, passphrase: Option<&str>, to: Location<'_>) ->
     if dir.exists() {
         let mut entries = std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
         if entries.next().is_some() {
-            bail!("{} is not empty: restore into an empty or new data folder", dir.display());
+            bail!(
+                "{} is not empty: restore into an empty or new data folder",
+                dir.display()
+            );
         }
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -213,7 +225,11 @@ pub async fn restore(file: &Path, passphrase: Option<&str>, to: Location<'_>) ->
 
 /// What a snapshot describes, for callers printing a summary.
 pub fn describe(database: &SnapshotInfo) -> String {
-    let schema = database.schema.as_ref().map(|s| format!(" schema {s},")).unwrap_or_default();
+    let schema = database
+        .schema
+        .as_ref()
+        .map(|s| format!(" schema {s},"))
+        .unwrap_or_default();
     format!(
         "{}{schema} migration {}, {} rows in {} tables",
         database.backend,

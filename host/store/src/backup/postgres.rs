@@ -23,7 +23,11 @@ async fn run(program: &str, args: &[&str]) -> Result<Vec<u8>, StoreError> {
         .stdin(Stdio::null())
         .output()
         .await
-        .map_err(|e| StoreError::Backup(format!("cannot run {program} (is the PostgreSQL client installed?): {e}")))?;
+        .map_err(|e| {
+            StoreError::Backup(format!(
+                "cannot run {program} (is the PostgreSQL client installed?): {e}"
+            ))
+        })?;
     if !output.status.success() {
         return Err(StoreError::Backup(format!(
             "{program} failed ({}): {}",
@@ -229,10 +233,17 @@ impl Data {
         }
         let fields: Vec<&[u8]> = line.split(|b| *b == b'\t').collect();
         if fields.len() != columns.len() {
-            return Err(bad(&format!("a row of {table} has {} of {} columns", fields.len(), columns.len())));
+            return Err(bad(&format!(
+                "a row of {table} has {} of {} columns",
+                fields.len(),
+                columns.len()
+            )));
         }
         let field = |name: &str| -> Result<String, StoreError> {
-            let i = columns.iter().position(|c| c == name).ok_or_else(|| bad(&format!("{table} has no {name}")))?;
+            let i = columns
+                .iter()
+                .position(|c| c == name)
+                .ok_or_else(|| bad(&format!("{table} has no {name}")))?;
             String::from_utf8(unescape(fields[i])).map_err(|_| bad(&format!("{table}.{name} is not text")))
         };
         match table.as_str() {
@@ -378,7 +389,10 @@ mod tests {
         let entries = toc(list);
         assert_eq!(entries.len(), 4);
         assert!(entries[3].line.contains(" COMMENT - SCHEMA "));
-        assert_eq!((entries[0].desc.as_str(), entries[0].name), ("TABLE", "plugin_versions"));
+        assert_eq!(
+            (entries[0].desc.as_str(), entries[0].name),
+            ("TABLE", "plugin_versions")
+        );
         assert_eq!(entries[1].desc, "TABLE DATA");
         assert_eq!((entries[2].desc.as_str(), entries[2].schema), ("SCHEMA", "-"));
     }

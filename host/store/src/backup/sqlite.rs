@@ -22,7 +22,10 @@ pub(super) async fn snapshot(url: &str, out: &Path) -> Result<SnapshotInfo, Stor
         .busy_timeout(Duration::from_secs(5));
     let path = options.get_filename();
     if !path.exists() {
-        return Err(StoreError::Backup(format!("there is no SQLite database at {}", path.display())));
+        return Err(StoreError::Backup(format!(
+            "there is no SQLite database at {}",
+            path.display()
+        )));
     }
     let out_text = out
         .to_str()
@@ -88,7 +91,10 @@ async fn describe(conn: &mut SqliteConnection) -> Result<SnapshotInfo, StoreErro
 
 pub(super) async fn restore(url: &str, file: &Path) -> Result<(), StoreError> {
     let path = SqliteConnectOptions::from_str(url)?.get_filename().to_path_buf();
-    let wal = path.with_file_name(format!("{}-wal", path.file_name().unwrap_or_default().to_string_lossy()));
+    let wal = path.with_file_name(format!(
+        "{}-wal",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    ));
     for existing in [&path, &wal] {
         if existing.exists() {
             return Err(StoreError::Backup(format!(
@@ -103,6 +109,11 @@ pub(super) async fn restore(url: &str, file: &Path) -> Result<(), StoreError> {
     }
     let tmp = path.with_file_name(format!(".restore-{}.tmp", std::process::id()));
     tokio::fs::copy(file, &tmp).await.map_err(io)?;
-    tokio::fs::File::open(&tmp).await.map_err(io)?.sync_all().await.map_err(io)?;
+    tokio::fs::File::open(&tmp)
+        .await
+        .map_err(io)?
+        .sync_all()
+        .await
+        .map_err(io)?;
     tokio::fs::rename(&tmp, &path).await.map_err(io)
 }
