@@ -238,7 +238,11 @@ pub fn unpack(path: &Path, passphrase: Option<&str>, into: &Path) -> anyhow::Res
         Box::new(input)
     };
     let mut plain = BufReader::new(plain);
-    if !plain.fill_buf().with_context(|| format!("cannot read {shown}"))?.starts_with(&ZSTD_MAGIC) {
+    if !plain
+        .fill_buf()
+        .with_context(|| format!("cannot read {shown}"))?
+        .starts_with(&ZSTD_MAGIC)
+    {
         bail!("{shown} is not a backup (neither zstd-compressed nor age-encrypted)");
     }
     let decoder = zstd::Decoder::with_buffer(plain)?;
