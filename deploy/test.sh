@@ -2,7 +2,7 @@
 # Validates everything in deploy/ that can be checked offline, without Docker:
 # Prometheus config, alert rules and their unit tests, Alertmanager config and
 # routing, nginx (nginx -t and a live smoke test against stub nodes on
-# loopback), the certificate script, the Grafana dashboard's queries, the
+# loopback), the certificate script, the backup scripts' usage, the Grafana dashboard's queries, the
 # compose file, the Kubernetes manifests, and that every YAML/JSON file parses.
 #
 #   deploy/test.sh          run every check whose tool is installed
@@ -185,6 +185,13 @@ optional kubernetes-validate "k8s/ against the Kubernetes 1.30 schemas (strict)"
 optional shellcheck "shellcheck of the shell scripts" \
     shellcheck test.sh scripts/*.sh tests/*.sh alertmanager/render-config.sh
 run "deploy.sh rolls out and rolls back; health-check.sh (fake compose, stub node)" tests/scripts_check.sh
+backup_scripts_usage() {
+    scripts/backup.sh --help | grep -q 'backup.sh \[--keep N\] \[--pa PATH\] DIR' &&
+        scripts/restore.sh --help | grep -q 'restore.sh \[--pa PATH\] FILE' &&
+        ! scripts/backup.sh 2>/dev/null && ! scripts/restore.sh --bogus 2>/dev/null &&
+        ! scripts/backup.sh --keep x "$work/b" 2>/dev/null
+}
+run "scripts/backup.sh, scripts/restore.sh: usage, bad arguments refused (the drill runs them: tests/e2e/backup.rs)" backup_scripts_usage
 
 echo
 echo "deploy: $passed passed, $failed failed, $skipped skipped"

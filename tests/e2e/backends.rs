@@ -29,14 +29,17 @@ impl Platform {
 
     /// A platform on `backend` whose first node gets `extra` flags.
     pub fn start_with(backend: Backend, extra: &[&str]) -> Platform {
-        let dir = tempfile::tempdir().unwrap();
-        let (database_url, schema) = match backend {
-            Backend::Sqlite => (None, None),
-            Backend::Postgres => {
-                let schema = unique_name("pa_e2e");
-                (Some(format!("{}?schema={schema}", postgres_url())), Some(schema))
-            }
-        };
+        let (dir, database_url, schema) = new_place(backend);
+        Self::serve_on(dir, database_url, schema, extra)
+    }
+
+    /// A platform on an existing data folder and database (`None`: SQLite in the folder).
+    pub fn serve_on(
+        dir: tempfile::TempDir,
+        database_url: Option<String>,
+        schema: Option<String>,
+        extra: &[&str],
+    ) -> Platform {
         let mut args = vec!["serve", "--data-dir", dir.path().to_str().unwrap()];
         if let Some(url) = &database_url {
             args.extend(["--database-url", url]);
@@ -49,6 +52,16 @@ impl Platform {
             database_url,
             schema,
         }
+    }
+
+    /// The database URL given to `pa` (`None`: SQLite in the data folder).
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url.as_deref()
+    }
+
+    /// The PostgreSQL schema of the platform (`None` on SQLite).
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
     }
 
     /// Another `pa serve` on the same data folder and database, with `extra` flags.
@@ -118,6 +131,19 @@ impl Platform {
                 let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
                 sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
             }
+        }
+    }
+}
+
+/// A new, empty place for a platform's data on `backend`: a data folder and,
+/// on PostgreSQL, a database URL with a schema of its own.
+pub fn new_place(backend: Backend) -> (tempfile::TempDir, Option<String>, Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    match backend {
+        Backend::Sqlite => (dir, None, None),
+        Backend::Postgres => {
+            let schema = unique_name("pa_e2e");
+            (dir, Some(format!("{}?schema={schema}", postgres_url())), Some(schema))
         }
     }
 }

@@ -316,7 +316,7 @@ fn model_provider() -> Value {
 }
 
 /// Site `pages` of `tenant`, published by a workflow step.
-async fn published_site(admin: &Api, tenant: &str) {
+pub(crate) async fn published_site(admin: &Api, tenant: &str) {
     let grants = json!({"grants": {"key_value_stores": ["default"], "sites": ["pages"]}});
     admin
         .deploy(tenant, "publisher", "1.0.0", "test_step.wasm", grants)

@@ -2,6 +2,7 @@
 //! by `cargo xtask test` (in `PA_GUESTS`, default `target/guests/…`).
 
 mod backends;
+mod backup;
 mod billing;
 mod cluster;
 mod control;

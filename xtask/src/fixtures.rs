@@ -11,7 +11,8 @@ use std::process::Command;
 use crate::{Result, root, run};
 
 /// Debian packages, each with a file that shows it is installed.
-const PACKAGES: [(&str, &str); 11] = [
+const PACKAGES: [(&str, &str); 12] = [
+    ("postgresql-client", "/usr/bin/pg_dump"),
     ("slapd", "/usr/sbin/slapd"),
     ("ldap-utils", "/usr/bin/ldapsearch"),
     ("prometheus", "/usr/bin/promtool"),

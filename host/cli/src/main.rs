@@ -1,5 +1,6 @@
 //! `pa`: the PowerAutomation host.
 
+mod backup;
 mod billing;
 mod plugin;
 mod remote;
@@ -34,6 +35,8 @@ enum Command {
     Plugin(plugin::PluginArgs),
     /// Check the audit log.
     Audit(AuditArgs),
+    /// Back up, check and restore a platform's data.
+    Backup(backup::BackupArgs),
     /// A tenant's usage and invoices on a running server.
     Billing(billing::BillingArgs),
     /// Workflows and their runs on a running server.
@@ -166,6 +169,7 @@ async fn main() {
         Command::Up(args) => up(args).await,
         Command::Plugin(args) => plugin::run(args).await,
         Command::Audit(args) => audit(args).await,
+        Command::Backup(args) => backup::run(args).await,
         Command::Billing(args) => billing::run(args).await,
         Command::Workflow(args) => workflow::run(args).await,
         Command::CompileWorker { engine } => pa_server::compile_worker(&engine).map_err(anyhow::Error::msg),

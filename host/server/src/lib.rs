@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+pub mod backup;
 mod capabilities;
 mod cluster;
 mod console;

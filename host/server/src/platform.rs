@@ -93,8 +93,17 @@ impl Default for PlatformConfig {
 }
 
 /// The database URL: the one given, or the SQLite file in the data folder.
-fn resolve_database_url(data_dir: &Path, url: Option<String>) -> String {
+pub(crate) fn resolve_database_url(data_dir: &Path, url: Option<String>) -> String {
     url.unwrap_or_else(|| format!("sqlite://{}", data_dir.join("pa.db").display()))
+}
+
+/// The blob store of the platform at `data_dir`: the bucket or folder at
+/// `blob_url`, else the data folder's `blobs` (the one place it is made).
+pub(crate) fn blob_store(data_dir: &Path, blob_url: Option<&str>) -> std::io::Result<Blobs> {
+    match blob_url {
+        Some(url) => Blobs::from_url(url),
+        None => Blobs::open(data_dir.join("blobs")),
+    }
 }
 
 /// Checks every audit chain (or one tenant's) of the platform at `data_dir` /
@@ -155,10 +164,7 @@ impl Platform {
         let secrets = Secrets::load(&config.data_dir)?;
         let store = Store::open(&url).await?;
         store.ensure_tenant("default").await?;
-        let blobs = match &config.blob_url {
-            Some(url) => Blobs::from_url(url)?,
-            None => Blobs::open(config.data_dir.join("blobs"))?,
-        };
+        let blobs = blob_store(&config.data_dir, config.blob_url.as_deref())?;
         let metering = Arc::new(Metering::new(store.clone()));
         metering.spawn_flusher();
         let kv = QuotaKv {

@@ -59,7 +59,7 @@ impl Blobs {
     }
 
     fn path(&self, sha256: &str) -> Path {
-        debug_assert!(is_digest(sha256));
+        debug_assert!(is_sha256(sha256));
         self.prefix.child(sha256)
     }
 
@@ -89,14 +89,15 @@ impl Blobs {
             .await
             .map_err(to_io)?
             .into_iter()
-            .filter(|name| is_digest(name))
+            .filter(|name| is_sha256(name))
             .collect();
         names.sort();
         Ok(names)
     }
 }
 
-fn is_digest(name: &str) -> bool {
+/// Whether `name` is a blob's name: 64 hexadecimal digits.
+pub fn is_sha256(name: &str) -> bool {
     name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 

@@ -66,23 +66,57 @@ pub fn format_time(at: time::OffsetDateTime) -> String {
         .expect("a UTC time formats")
 }
 
-impl Pool {
-    /// Connects to `url` and migrates: `sqlite://path` (created if missing) or
-    /// `postgres://…`. A PostgreSQL URL may carry `schema=NAME`: the schema is
-    /// created if missing and every connection uses it (tests, shared databases).
-    pub async fn open(url: &str) -> Result<Pool, StoreError> {
+/// The SQLite migrations of this build.
+pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+/// The PostgreSQL migrations of this build.
+pub(crate) static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// A database URL taken apart.
+pub(crate) enum DatabaseUrl {
+    /// `sqlite://PATH…`.
+    Sqlite(String),
+    /// `postgres://…`: the connection URL without our `schema=` parameter, and that schema.
+    Postgres { url: String, schema: Option<String> },
+}
+
+impl DatabaseUrl {
+    /// Parses `url`: `sqlite://path` or `postgres://…[?schema=NAME]`.
+    pub(crate) fn parse(url: &str) -> Result<DatabaseUrl, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::open_postgres(url).await
+            let (url, schema) = split_schema(url)?;
+            Ok(DatabaseUrl::Postgres { url, schema })
         } else if url.starts_with("sqlite:") {
-            Self::open_sqlite(url).await
+            Ok(DatabaseUrl::Sqlite(url.to_string()))
         } else {
             Err(StoreError::Config(format!(
                 "unsupported database URL `{url}`: use sqlite://PATH or postgres://…"
             )))
         }
     }
+}
 
-    async fn open_sqlite(url: &str) -> Result<Pool, StoreError> {
+impl Pool {
+    /// Connects to `url` and migrates: `sqlite://path` (created if missing) or
+    /// `postgres://…`. A PostgreSQL URL may carry `schema=NAME`: the schema is
+    /// created if missing and every connection uses it (tests, shared databases).
+    pub async fn open(url: &str) -> Result<Pool, StoreError> {
+        let pool = Self::connect(url).await?;
+        match &pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(pool)
+    }
+
+    /// Connects to `url` like [`Pool::open`], without migrating.
+    pub(crate) async fn connect(url: &str) -> Result<Pool, StoreError> {
+        match DatabaseUrl::parse(url)? {
+            DatabaseUrl::Sqlite(url) => Self::connect_sqlite(&url).await,
+            DatabaseUrl::Postgres { url, schema } => Self::connect_postgres(&url, schema).await,
+        }
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Pool, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -95,13 +129,11 @@ impl Pool {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(Pool::Sqlite(pool))
     }
 
-    async fn open_postgres(url: &str) -> Result<Pool, StoreError> {
-        let (url, schema) = split_schema(url)?;
-        let options = PgConnectOptions::from_str(&url)?;
+    async fn connect_postgres(url: &str, schema: Option<String>) -> Result<Pool, StoreError> {
+        let options = PgConnectOptions::from_str(url)?;
         let mut pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10));
@@ -122,9 +154,7 @@ impl Pool {
                 })
             });
         }
-        let pool = pool.connect_with(options).await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Pool::Postgres(pool))
+        Ok(Pool::Postgres(pool.connect_with(options).await?))
     }
 }
 

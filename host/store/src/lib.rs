@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 mod audit;
+pub mod backup;
 mod billing;
 mod blobs;
 mod capabilities;
@@ -22,7 +23,7 @@ mod workflows;
 
 pub use audit::{AuditQuery, AuditRecord, ChainReport, NewAudit};
 pub use billing::{Plan, PluginUsage};
-pub use blobs::Blobs;
+pub use blobs::{Blobs, is_sha256};
 pub use capabilities::{ModelProvider, Site, SiteVersion};
 pub use changes::{Change, Changes};
 pub use db::{format_time, now};
@@ -102,6 +103,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// A backup could not be taken, read or restored.
+    #[error("{0}")]
+    Backup(String),
     /// Migrations failed.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -19,7 +19,7 @@ use pa_store::{KeyInfo, NewAudit, User};
 
 pub use permissions::{BUILT_IN_ROLES, Permission, built_in_role};
 pub use seal::Sealer;
-pub use secrets::Secrets;
+pub use secrets::{Secrets, secret_key_path, write_secret_key};
 
 use crate::error::ApiError;
 use crate::platform::Platform;

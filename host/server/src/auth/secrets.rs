@@ -1,7 +1,7 @@
 //! The platform secret and the keys derived from it (token signing, audit
 //! chain, MCP request state). Every node of a cluster must share it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -26,7 +26,7 @@ impl Secrets {
         let secret = match std::env::var("PA_SECRET_KEY") {
             Ok(key) if key.len() >= 32 => key.into_bytes(),
             Ok(_) => anyhow::bail!("PA_SECRET_KEY must be at least 32 characters"),
-            Err(_) => read_or_create(&data_dir.join("secret.key"))?,
+            Err(_) => read_or_create(data_dir)?,
         };
         Ok(Secrets::derive(&secret))
     }
@@ -47,21 +47,33 @@ impl Secrets {
     }
 }
 
-fn read_or_create(path: &Path) -> anyhow::Result<Vec<u8>> {
+/// Where the platform secret is kept in `data_dir` when `PA_SECRET_KEY` is unset.
+pub fn secret_key_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("secret.key")
+}
+
+/// Writes `secret` as the new platform secret of `data_dir` (mode 0600).
+pub fn write_secret_key(data_dir: &Path, secret: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    if let Ok(existing) = std::fs::read(path) {
+    let path = secret_key_path(data_dir);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+    file.write_all(secret)?;
+    Ok(())
+}
+
+fn read_or_create(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Ok(existing) = std::fs::read(secret_key_path(data_dir)) {
         return Ok(existing);
     }
     let mut secret = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
     let encoded = hex::encode(secret);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
-    file.write_all(encoded.as_bytes())?;
+    write_secret_key(data_dir, encoded.as_bytes())?;
     Ok(encoded.into_bytes())
 }
