@@ -11,6 +11,7 @@ mod graphql;
 mod identity;
 mod idp;
 mod mcp;
+mod observability;
 mod products;
 mod registry;
 mod support;
