@@ -46,7 +46,8 @@ impl Telemetry {
 /// The OTLP/HTTP traces URL of `PA_OTLP_ENDPOINT` (a collector's base URL).
 fn traces_url(endpoint: &str) -> anyhow::Result<String> {
     let endpoint = endpoint.trim();
-    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) || reqwest::Url::parse(endpoint).is_err() {
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) || reqwest::Url::parse(endpoint).is_err()
+    {
         anyhow::bail!("PA_OTLP_ENDPOINT must be an http(s) URL such as http://collector:4318, got `{endpoint}`");
     }
     let base = endpoint.trim_end_matches('/');
@@ -70,7 +71,11 @@ fn provider() -> anyhow::Result<SdkTracerProvider> {
     }
     let builder = SdkTracerProvider::builder().with_resource(resource.build());
     let exporter = if let Some(endpoint) = non_empty_env("PA_OTLP_ENDPOINT") {
-        Some(SpanExporter::builder().with_http().with_endpoint(traces_url(&endpoint)?))
+        Some(
+            SpanExporter::builder()
+                .with_http()
+                .with_endpoint(traces_url(&endpoint)?),
+        )
     } else if ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
         .iter()
         .any(|name| non_empty_env(name).is_some())
@@ -100,7 +105,9 @@ pub fn init() -> anyhow::Result<Telemetry> {
     let json = std::env::var("PA_LOG_FORMAT").as_deref() == Ok("json");
     let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let logs = if json {
-        logs.json().event_format(WithTraceIds(tracing_subscriber::fmt::format().json())).boxed()
+        logs.json()
+            .event_format(WithTraceIds(tracing_subscriber::fmt::format().json()))
+            .boxed()
     } else {
         logs.boxed()
     };

@@ -149,27 +149,29 @@ impl HttpFunction {
         // body), so it runs in its own task that owns the store and the permit
         // (and the call's span, which ends with it).
         let span = tracing::Span::current();
-        let task = tokio::spawn(async move {
-            let run = async {
-                let proxy = pre.instantiate_async(&mut store).await?;
-                proxy
-                    .wasi_http_incoming_handler()
-                    .call_handle(&mut store, request, out)
-                    .await
-            };
-            let result = match tokio::time::timeout_at(deadline.into(), run).await {
-                Ok(result) => result,
-                Err(_) => Err(Trap::Interrupt.into()),
-            };
-            let (fuel, peak) = task_sandbox.record(&store);
-            let span = tracing::Span::current();
-            span.record("fuel", fuel);
-            span.record("memory.peak_bytes", peak);
-            let refused = store.data().limiter.refused;
-            drop(permit);
-            (result, refused)
-        }
-        .instrument(span));
+        let task = tokio::spawn(
+            async move {
+                let run = async {
+                    let proxy = pre.instantiate_async(&mut store).await?;
+                    proxy
+                        .wasi_http_incoming_handler()
+                        .call_handle(&mut store, request, out)
+                        .await
+                };
+                let result = match tokio::time::timeout_at(deadline.into(), run).await {
+                    Ok(result) => result,
+                    Err(_) => Err(Trap::Interrupt.into()),
+                };
+                let (fuel, peak) = task_sandbox.record(&store);
+                let span = tracing::Span::current();
+                span.record("fuel", fuel);
+                span.record("memory.peak_bytes", peak);
+                let refused = store.data().limiter.refused;
+                drop(permit);
+                (result, refused)
+            }
+            .instrument(span),
+        );
         match tokio::time::timeout_at(deadline.into(), rx).await {
             Ok(Ok(Ok(response))) => Ok(response),
             Ok(Ok(Err(code))) => Err(InvokeError::Trap(format!("the function returned error code {code:?}"))),

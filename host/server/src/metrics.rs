@@ -9,8 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use prometheus::core::Collector;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::platform::Platform;
@@ -353,7 +352,10 @@ mod tests {
         }
         assert_eq!(text.matches("pa_function_errors_total{").count(), 3, "{text}");
         assert!(text.contains("pa_store_errors_total{operation=\"kv\"}"), "{text}");
-        assert!(text.contains("pa_redis_errors_total{operation=\"rate_limit\"}"), "{text}");
+        assert!(
+            text.contains("pa_redis_errors_total{operation=\"rate_limit\"}"),
+            "{text}"
+        );
     }
 
     #[test]
