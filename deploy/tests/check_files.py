@@ -258,9 +258,11 @@ def cmd_compose():
 def exposed_metrics():
     source = os.path.join(REPO, "host", "server", "src", "metrics.rs")
     with open(source) as f:
-        text = f.read()
-    names = set(re.findall(r'(?:Opts|HistogramOpts)::new\(\s*"([a-z_:][a-z0-9_:]*)"', text))
-    histograms = set(re.findall(r'HistogramOpts::new\(\s*"([a-z_:][a-z0-9_:]*)"', text))
+        text = f.read().split("#[cfg(test)]")[0]
+    # Families are declared with the prometheus crate's `Opts::new` /
+    # `HistogramOpts::new` or metrics.rs's helpers `counter`, `gauge`, `histogram`.
+    names = set(re.findall(r'\b(?:Opts::new|HistogramOpts::new|IntCounter::new|counter|gauge|histogram)\(\s*"([a-z_:][a-z0-9_:]*)"', text))
+    histograms = set(re.findall(r'\b(?:HistogramOpts::new|histogram)\(\s*"([a-z_:][a-z0-9_:]*)"', text))
     full = set(names)
     for h in histograms:
         full |= {h + "_bucket", h + "_sum", h + "_count"}

@@ -14,6 +14,7 @@ mod identity;
 mod idp;
 mod mcp;
 mod object_storage;
+mod observability;
 mod products;
 mod registry;
 mod support;

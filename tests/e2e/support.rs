@@ -43,6 +43,17 @@ pub fn guest_bytes(file: &str) -> Vec<u8> {
     std::fs::read(guest(file)).unwrap()
 }
 
+/// The stderr lines of a [`Pa`] started with [`Pa::start_logged`], as they come.
+#[derive(Clone, Default)]
+pub struct Logs(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Logs {
+    /// The lines so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
 /// A running `pa` process, killed on drop.
 pub struct Pa {
     child: Child,
@@ -52,15 +63,36 @@ pub struct Pa {
 impl Pa {
     /// Starts `pa <args> --listen 127.0.0.1:0` and waits for its address.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Pa {
+        Pa::spawn(args, env, None)
+    }
+
+    /// Like [`Pa::start`], collecting what the process writes to stderr (its logs).
+    pub fn start_logged(args: &[&str], env: &[(&str, &str)]) -> (Pa, Logs) {
+        let logs = Logs::default();
+        (Pa::spawn(args, env, Some(logs.clone())), logs)
+    }
+
+    fn spawn(args: &[&str], env: &[(&str, &str)], logs: Option<Logs>) -> Pa {
         let mut cmd = Command::new(pa_bin());
         cmd.args(args)
             .args(["--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .env("PA_LOG", "warn");
+        if logs.is_some() {
+            cmd.stderr(Stdio::piped());
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("start pa");
+        if let Some(logs) = logs {
+            let stderr = BufReader::new(child.stderr.take().unwrap());
+            std::thread::spawn(move || {
+                for line in stderr.lines().map_while(Result::ok) {
+                    logs.0.lock().unwrap().push(line);
+                }
+            });
+        }
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let url = loop {

@@ -76,7 +76,7 @@ export function pluginMetrics(samples: Sample[], tenant: string): PluginMetrics[
       case 'pa_function_requests_in_flight':
         e.inFlight = s.value;
         break;
-      case 'pa_function_fuel_consumed':
+      case 'pa_function_fuel_total':
         e.fuel = s.value;
         break;
       case 'pa_function_peak_memory_bytes':

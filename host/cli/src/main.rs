@@ -4,6 +4,7 @@ mod backup;
 mod billing;
 mod plugin;
 mod remote;
+mod telemetry;
 mod workflow;
 
 use std::net::SocketAddr;
@@ -143,18 +144,6 @@ struct UpArgs {
     data_dir: Option<PathBuf>,
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PA_LOG").unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::env::var("PA_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 #[tokio::main]
 async fn main() {
     // Store drops would otherwise capture a backtrace each (see shared notes).
@@ -163,7 +152,10 @@ async fn main() {
         unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
     }
     let cli = Cli::parse();
-    init_logging();
+    let telemetry = telemetry::init().unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    });
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Up(args) => up(args).await,
@@ -174,6 +166,7 @@ async fn main() {
         Command::Workflow(args) => workflow::run(args).await,
         Command::CompileWorker { engine } => pa_server::compile_worker(&engine).map_err(anyhow::Error::msg),
     };
+    telemetry.shutdown().await;
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);

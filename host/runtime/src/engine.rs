@@ -53,6 +53,21 @@ pub(crate) enum Pre {
     Step(crate::steps::WorkflowStepPre<InstanceState>),
 }
 
+/// What one engine's pooling allocator holds at a moment.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolUse {
+    /// `p2` (`wasi:http` 0.2, tools, steps) or `p3` (`wasi:http` 0.3).
+    pub engine: &'static str,
+    /// Component instances alive now.
+    pub component_instances: u64,
+    /// Component instances the pool can hold.
+    pub component_capacity: u32,
+    /// Linear memories in use now.
+    pub memories: usize,
+    /// Bytes kept resident in unused memory slots for reuse.
+    pub warm_memory_bytes: usize,
+}
+
 /// The host's WebAssembly runtime, shared by every tenant.
 pub struct Runtime {
     p2: EngineKit,
@@ -98,6 +113,23 @@ impl Runtime {
             prepared: Mutex::new(HashMap::new()),
             ticker_stop,
         })
+    }
+
+    /// What each engine's instance pool holds now.
+    pub fn pool_use(&self) -> Vec<PoolUse> {
+        [("p2", &self.p2), ("p3", &self.p3)]
+            .into_iter()
+            .filter_map(|(engine, kit)| {
+                let pool = kit.engine.pooling_allocator_metrics()?;
+                Some(PoolUse {
+                    engine,
+                    component_instances: pool.component_instances(),
+                    component_capacity: POOL_INSTANCES,
+                    memories: pool.memories(),
+                    warm_memory_bytes: pool.unused_memory_bytes_resident(),
+                })
+            })
+            .collect()
     }
 
     /// Validates `bytes` as a component the host can run: a component (not a

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::capabilities::CapabilityGrants;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::Instrument;
 use wasmtime::component::GuestTaskId;
 use wasmtime::{Store, StoreContextMut, Trap};
 use wasmtime_wasi_http::handler::{
@@ -96,6 +97,11 @@ impl HttpFunction {
     /// Handles one request. Fails fast with [`InvokeError::Busy`] when the
     /// plugin is at its concurrency limit.
     pub async fn handle(&self, request: http::Request<WasiBody>) -> Result<http::Response<WasiBody>, InvokeError> {
+        let span = self.0.sandbox.call_span("wasi:http/handler");
+        self.handle_in(request).instrument(span).await
+    }
+
+    async fn handle_in(&self, request: http::Request<WasiBody>) -> Result<http::Response<WasiBody>, InvokeError> {
         let permit = self
             .0
             .permits
@@ -140,24 +146,32 @@ impl HttpFunction {
         let (request, out) = setup(&mut store).map_err(|e| InvokeError::Instantiate(format!("{e:#}")))?;
         let task_sandbox = sandbox.clone();
         // The guest keeps running after it sets the response (it streams the
-        // body), so it runs in its own task that owns the store and the permit.
-        let task = tokio::spawn(async move {
-            let run = async {
-                let proxy = pre.instantiate_async(&mut store).await?;
-                proxy
-                    .wasi_http_incoming_handler()
-                    .call_handle(&mut store, request, out)
-                    .await
-            };
-            let result = match tokio::time::timeout_at(deadline.into(), run).await {
-                Ok(result) => result,
-                Err(_) => Err(Trap::Interrupt.into()),
-            };
-            task_sandbox.record(&store);
-            let refused = store.data().limiter.refused;
-            drop(permit);
-            (result, refused)
-        });
+        // body), so it runs in its own task that owns the store and the permit
+        // (and the call's span, which ends with it).
+        let span = tracing::Span::current();
+        let task = tokio::spawn(
+            async move {
+                let run = async {
+                    let proxy = pre.instantiate_async(&mut store).await?;
+                    proxy
+                        .wasi_http_incoming_handler()
+                        .call_handle(&mut store, request, out)
+                        .await
+                };
+                let result = match tokio::time::timeout_at(deadline.into(), run).await {
+                    Ok(result) => result,
+                    Err(_) => Err(Trap::Interrupt.into()),
+                };
+                let (fuel, peak) = task_sandbox.record(&store);
+                let span = tracing::Span::current();
+                span.record("fuel", fuel);
+                span.record("memory.peak_bytes", peak);
+                let refused = store.data().limiter.refused;
+                drop(permit);
+                (result, refused)
+            }
+            .instrument(span),
+        );
         match tokio::time::timeout_at(deadline.into(), rx).await {
             Ok(Ok(Ok(response))) => Ok(response),
             Ok(Ok(Err(code))) => Err(InvokeError::Trap(format!("the function returned error code {code:?}"))),
@@ -246,6 +260,8 @@ impl WorkerState for P3Worker {
     }
 
     fn drop(&self, store: Store<InstanceState>, _result: wasmtime::Result<()>) {
+        // The instance served many requests: its fuel is counted in the
+        // totals, not on any one call's span.
         self.sandbox.record(&store);
     }
 }

@@ -27,7 +27,7 @@ pub use capabilities::{
 };
 pub use compile::{Compiler, compile_worker};
 pub use egress::{AllowList, AllowListError};
-pub use engine::{Prepared, Runtime};
+pub use engine::{PoolUse, Prepared, Runtime};
 pub use error::{InvokeError, LoadError};
 pub use http::{FunctionConfig, HttpFunction};
 pub use limits::Limits;

@@ -84,13 +84,30 @@ impl Sandbox {
         Duration::from_millis(self.limits.timeout_ms)
     }
 
-    /// Adds what a finished store consumed to the totals.
-    pub(crate) fn record(&self, store: &Store<InstanceState>) {
+    /// Adds what a finished store consumed to the totals, and returns its
+    /// fuel and peak linear memory in bytes.
+    pub(crate) fn record(&self, store: &Store<InstanceState>) -> (u64, u64) {
         let fuel = u64::MAX - store.get_fuel().unwrap_or(u64::MAX);
         let peak = store.data().limiter.peak_bytes as u64;
         self.fuel_consumed.fetch_add(fuel, Ordering::Relaxed);
         self.peak_memory.fetch_max(peak, Ordering::Relaxed);
         self.usage.add_instance(fuel, peak);
+        (fuel, peak)
+    }
+
+    /// The span of one call of this plugin's component: `component.call`
+    /// with its tenant and plugin, and (where an instance serves only this
+    /// call) the fuel and peak memory it used.
+    pub(crate) fn call_span(&self, export: &'static str) -> tracing::Span {
+        tracing::info_span!(
+            "component.call",
+            otel.name = %format_args!("component.call {export}"),
+            tenant = %self.spin.tenant,
+            plugin = %self.spin.plugin,
+            export,
+            fuel = tracing::field::Empty,
+            memory.peak_bytes = tracing::field::Empty,
+        )
     }
 
     /// Turns a guest failure into the error the caller sees.

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::InvokeError;
 use crate::sandbox::Sandbox;
@@ -69,6 +70,16 @@ impl StepComponent {
         input: &str,
         peer: Arc<dyn ToolPeer>,
     ) -> Result<Result<String, StepError>, InvokeError> {
+        let span = self.0.sandbox.call_span("workflow-step/run");
+        self.run_in(context, input, peer).instrument(span).await
+    }
+
+    async fn run_in(
+        &self,
+        context: StepContext,
+        input: &str,
+        peer: Arc<dyn ToolPeer>,
+    ) -> Result<Result<String, StepError>, InvokeError> {
         let sandbox = &self.0.sandbox;
         let _permit = self.0.permits.try_acquire().map_err(|_| InvokeError::Busy {
             limit: sandbox.limits.max_concurrency,
@@ -84,7 +95,10 @@ impl StepComponent {
                 .await
         };
         let result = tokio::time::timeout(timeout, run).await;
-        sandbox.record(&store);
+        let (fuel, peak) = sandbox.record(&store);
+        let span = tracing::Span::current();
+        span.record("fuel", fuel);
+        span.record("memory.peak_bytes", peak);
         match result {
             Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(e)) => Err(sandbox.classify(e, store.data().limiter.refused)),

@@ -183,6 +183,7 @@ impl ToolServer {
             call(&mut store, instance.as_ref().expect("set above")).await
         };
         let result = tokio::time::timeout_at(deadline.into(), run).await;
+        // A pooled instance may serve several calls: its fuel goes to the totals.
         sandbox.record(&store);
         store.data_mut().peer = None;
         match result {

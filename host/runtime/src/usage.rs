@@ -17,6 +17,8 @@ pub struct Usage {
     fuel: AtomicU64,
     peak_memory: AtomicU64,
     egress_bytes: AtomicU64,
+    /// Fuel since the process started; never taken (for metrics).
+    fuel_total: AtomicU64,
 }
 
 /// What [`Usage::take`] returns.
@@ -54,6 +56,12 @@ impl Usage {
         }
     }
 
+    /// Fuel the plugin's instances consumed since this process started
+    /// (not reset by [`Usage::take`]).
+    pub fn fuel_total(&self) -> u64 {
+        self.fuel_total.load(Ordering::Relaxed)
+    }
+
     /// Counts one call; its wall time is added when the guard drops.
     pub(crate) fn call(self: &Arc<Self>) -> CallGuard {
         self.invocations.fetch_add(1, Ordering::Relaxed);
@@ -65,6 +73,7 @@ impl Usage {
 
     pub(crate) fn add_instance(&self, fuel: u64, peak_memory: u64) {
         self.fuel.fetch_add(fuel, Ordering::Relaxed);
+        self.fuel_total.fetch_add(fuel, Ordering::Relaxed);
         self.peak_memory.fetch_max(peak_memory, Ordering::Relaxed);
     }
 }
@@ -136,6 +145,7 @@ mod tests {
         let sample = usage.take();
         assert_eq!((sample.invocations, sample.fuel, sample.peak_memory), (2, 15, 4096));
         assert!(usage.take().is_empty());
+        assert_eq!(usage.fuel_total(), 15, "the total outlives take");
     }
 
     #[tokio::test]

@@ -62,6 +62,7 @@ impl From<StoreError> for ApiError {
                 Self::bad_request("text values must not contain NUL characters")
             }
             other => {
+                crate::metrics::store_error("request");
                 tracing::error!(error = %other, "store failure");
                 Self::internal(other)
             }

@@ -16,6 +16,7 @@ use crate::auth::{self, Permission};
 use crate::deploy::Access;
 use crate::error::ApiError;
 use crate::platform::Platform;
+use crate::{metrics, telemetry};
 
 /// Where a request matched, told to the guest in Spin's `spin-*` headers.
 pub struct RouteMatch<'a> {
@@ -79,25 +80,38 @@ pub async fn function(
 ) -> Response {
     let tenant = params.get("tenant").cloned().unwrap_or_default();
     let plugin = params.get("plugin").cloned().unwrap_or_default();
+    telemetry::record_target(&tenant, &plugin);
     let started = Instant::now();
     let result = run(&platform, &tenant, &plugin, request).await;
-    let response = result.unwrap_or_else(|e| {
-        if let Some(limit) = limit_name(&e) {
-            platform.metrics.limit_hit(&tenant, &plugin, limit);
+    // Metrics name only enabled functions: any path can be asked for.
+    let (tenant, plugin) = if platform.deployments.get(&tenant, &plugin).is_some() {
+        (tenant.as_str(), plugin.as_str())
+    } else {
+        (metrics::UNKNOWN, metrics::UNKNOWN)
+    };
+    let (response, error) = match result {
+        Ok(response) => (response, None),
+        Err(e) => {
+            if let Some(limit) = limit_name(&e) {
+                platform.metrics.limit_hit(tenant, plugin, limit);
+            }
+            let code = e.code;
+            (e.into_response(), Some(code))
         }
-        e.into_response()
-    });
+    };
     platform
         .metrics
-        .observe(&tenant, &plugin, response.status(), started.elapsed());
+        .observe(tenant, plugin, response.status(), error, started.elapsed());
     response
 }
 
 fn limit_name(e: &ApiError) -> Option<&'static str> {
     match e.code {
-        "concurrency_limit" | "tenant_concurrency_limit" => Some("concurrency"),
+        "concurrency_limit" => Some("concurrency"),
+        "tenant_concurrency_limit" => Some("tenant_concurrency"),
         "timeout" => Some("timeout"),
         "memory_limit" => Some("memory"),
+        "quota_exceeded" => Some("quota"),
         _ => None,
     }
 }
@@ -108,14 +122,18 @@ async fn run(platform: &Platform, tenant: &str, plugin: &str, request: Request) 
         .get(tenant, plugin)
         .ok_or_else(|| ApiError::not_found(format!("no enabled function `{plugin}` in tenant `{tenant}`")))?;
     if live.access == Access::ApiKey {
-        let caller = auth::authenticate(platform, request.headers()).await?.ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "this function needs an API key or access token of its tenant",
-            )
-        })?;
-        auth::require(platform, &caller, tenant, Permission::FunctionInvoke).await?;
+        let headers = request.headers();
+        telemetry::auth(tenant, async {
+            let caller = auth::authenticate(platform, headers).await?.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "this function needs an API key or access token of its tenant",
+                )
+            })?;
+            auth::require(platform, &caller, tenant, Permission::FunctionInvoke).await
+        })
+        .await?;
     }
     let function = match &live.plugin {
         Plugin::Http(function) => function,

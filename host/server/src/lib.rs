@@ -27,6 +27,7 @@ mod quota_kv;
 mod ratelimit;
 mod routes;
 mod sites;
+mod telemetry;
 pub mod up;
 mod versioning;
 mod workflows;

@@ -14,6 +14,7 @@ use pa_store::Store;
 use time::OffsetDateTime;
 
 use crate::error::ApiError;
+use crate::telemetry;
 
 /// How often usage is written and quota state reloaded.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -86,6 +87,16 @@ impl Metering {
             .entry((tenant.to_string(), plugin.to_string()))
             .or_default()
             .clone()
+    }
+
+    /// Every plugin's counters on this node, by tenant and plugin.
+    pub fn counters(&self) -> Vec<((String, String), Arc<Usage>)> {
+        self.counters
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     /// Admits one invocation of `tenant`, or refuses it with 429 when the
@@ -161,12 +172,10 @@ impl Metering {
     }
 
     async fn load_quota(&self, tenant: &str, period: String) -> Result<Quota, ApiError> {
-        let plan = self
-            .store
-            .tenant_plan(tenant)
+        let plan = telemetry::store("tenant_plan", self.store.tenant_plan(tenant))
             .await?
             .ok_or_else(|| ApiError::not_found(format!("tenant `{tenant}` not found")))?;
-        let stored = self.store.invocations(tenant, &period).await?;
+        let stored = telemetry::store("invocations", self.store.invocations(tenant, &period)).await?;
         let storage_limit = plan.storage_quota_bytes.map(|q| q.max(0) as u64);
         let storage_kept = match storage_limit {
             Some(_) => self
@@ -195,19 +204,13 @@ impl Metering {
     /// and plan changes arrive this way).
     pub async fn flush(&self) {
         let period = current_period();
-        let counters: Vec<_> = self
-            .counters
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for ((tenant, plugin), usage) in counters {
+        for ((tenant, plugin), usage) in self.counters() {
             let sample = usage.take();
             if sample.is_empty() {
                 continue;
             }
             if let Err(e) = self.store.add_usage(&tenant, &plugin, &period, &sample).await {
+                crate::metrics::store_error("metering");
                 tracing::error!(%tenant, %plugin, error = %e, "could not record usage");
             }
         }

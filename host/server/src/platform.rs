@@ -350,7 +350,11 @@ pub fn app(platform: Platform) -> Router {
         .layer(security_header("x-content-type-options", "nosniff"))
         .layer(security_header("x-frame-options", "DENY"))
         .layer(security_header("referrer-policy", "no-referrer"))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(crate::telemetry::request_span::<axum::body::Body>)
+                .on_response(crate::telemetry::RecordStatus),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(platform)
@@ -358,6 +362,9 @@ pub fn app(platform: Platform) -> Router {
 
 async fn readyz(State(platform): State<Platform>) -> impl IntoResponse {
     let store = platform.store.ping().await;
+    if store.is_err() {
+        crate::metrics::store_error("health");
+    }
     let loaded = platform.0.ready.load(Ordering::Acquire);
     let draining = platform.0.draining.load(Ordering::Acquire);
     let status = if store.is_ok() && loaded && !draining {

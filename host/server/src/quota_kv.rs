@@ -18,7 +18,7 @@ pub struct QuotaKv {
 #[async_trait::async_trait]
 impl KeyValueBackend for QuotaKv {
     async fn get(&self, scope: &KvScope, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        self.store.get(scope, key).await
+        counted("kv", self.store.get(scope, key).await)
     }
 
     async fn set(&self, scope: &KvScope, key: &str, value: &[u8]) -> anyhow::Result<()> {
@@ -27,18 +27,26 @@ impl KeyValueBackend for QuotaKv {
             .reserve_storage(&scope.tenant, bytes)
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-        self.store.set(scope, key, value).await
+        counted("kv", self.store.set(scope, key, value).await)
     }
 
     async fn delete(&self, scope: &KvScope, key: &str) -> anyhow::Result<()> {
-        self.store.delete(scope, key).await
+        counted("kv", self.store.delete(scope, key).await)
     }
 
     async fn exists(&self, scope: &KvScope, key: &str) -> anyhow::Result<bool> {
-        self.store.exists(scope, key).await
+        counted("kv", self.store.exists(scope, key).await)
     }
 
     async fn keys(&self, scope: &KvScope) -> anyhow::Result<Vec<String>> {
-        self.store.keys(scope).await
+        counted("kv", self.store.keys(scope).await)
     }
+}
+
+/// Counts a failed store call in the metrics and passes the result on.
+fn counted<T>(operation: &'static str, result: anyhow::Result<T>) -> anyhow::Result<T> {
+    if result.is_err() {
+        crate::metrics::store_error(operation);
+    }
+    result
 }

@@ -182,6 +182,7 @@ impl Limiter {
                     .invoke_async(&mut connection.clone())
                     .await
                     .map_err(|e| {
+                        crate::metrics::redis_error("rate_limit");
                         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "rate_limiter", format!("Redis: {e}"))
                     })?;
                 Ok(Verdict {

@@ -4,6 +4,7 @@
 //! what the tenant has enabled.
 
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
 
 use pa_runtime::{AskError, InvokeError, Plugin, StepContext, ToolPeer, tool_types};
 use pa_store::StepLogLine;
@@ -11,6 +12,7 @@ use pa_workflow::{Action, Needs, StepCall, StepError, StepRunner};
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::metrics;
 use crate::platform::{Inner, Platform};
 
 /// Runs workflow actions on the platform's plugins.
@@ -45,68 +47,91 @@ impl StepRunner for PlatformRunner {
             return Err(failure("shutting_down", "the platform is shutting down", true));
         };
         let platform = Platform::from_inner(inner);
-        let (plugin, kind) = match &call.action {
-            Action::Component { plugin, .. } => (plugin, "workflow-step component"),
-            Action::Tool { plugin, .. } => (plugin, "tool server"),
+        let tenant = call.tenant.clone();
+        let plugin = match &call.action {
+            Action::Component { plugin, .. } | Action::Tool { plugin, .. } => plugin.clone(),
         };
-        let Some(live) = platform.deployments.get_or_load(&platform, &call.tenant, plugin).await else {
-            return Err(failure(
-                "not_enabled",
-                format!("plugin `{plugin}` is not enabled in tenant `{}`", call.tenant),
-                false,
-            ));
+        let started = Instant::now();
+        let result = run_step(&platform, call).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) if e.retryable => "retryable",
+            Err(_) => "failed",
         };
-        if let Err(e) = platform.metering.admit(&call.tenant).await {
-            return Err(failure(e.code, e.message, false));
-        }
-        let log = Arc::new(StepLog {
-            run: call.run_id.clone(),
-            step: call.step_id.clone(),
-            attempt: call.attempt,
-            lines: Mutex::default(),
-        });
-        let result = match (&call.action, &live.plugin) {
-            (Action::Component { input, .. }, Plugin::Step(step)) => {
-                let context = StepContext {
-                    run_id: call.run_id.clone(),
-                    step_id: call.step_id.clone(),
-                    attempt: u32::try_from(call.attempt).unwrap_or(u32::MAX),
-                    idempotency_key: call.idempotency_key.clone(),
-                };
-                match step
-                    .run(context, &input.to_string(), log.clone())
-                    .await
-                    .map_err(invoke_failure)?
-                {
-                    Ok(output) => serde_json::from_str(&output)
-                        .map_err(|e| failure("bad_output", format!("the step's output is not JSON: {e}"), false)),
-                    Err(e) => Err(failure(&e.code, e.message, e.retryable)),
-                }
-            }
-            (Action::Tool { name, arguments, .. }, Plugin::Tools(server)) => {
-                let result = server
-                    .call_tool(name, &arguments.to_string(), log.clone())
-                    .await
-                    .map_err(invoke_failure)?
-                    .map_err(|e| match e {
-                        tool_types::ServerError::NotFound(m) => failure("not_found", m, false),
-                        tool_types::ServerError::InvalidParams(m) => failure("invalid_params", m, false),
-                        tool_types::ServerError::Internal(m) => failure("internal", m, false),
-                    })?;
-                tool_output(result)
-            }
-            _ => Err(failure(
-                "wrong_world",
-                format!("plugin `{plugin}` is not a {kind}"),
-                false,
-            )),
+        let (tenant, plugin) = if platform.deployments.get(&tenant, &plugin).is_some() {
+            (tenant.as_str(), plugin.as_str())
+        } else {
+            (metrics::UNKNOWN, metrics::UNKNOWN)
         };
-        let lines = std::mem::take(&mut *log.lines.lock().expect("log lines"));
-        if let Err(e) = platform.store.append_step_logs(&call.run_id, &lines).await {
-            tracing::warn!(run = %call.run_id, step = %call.step_id, error = %e, "keeping a step's logs");
-        }
+        platform.metrics.step(tenant, plugin, outcome, started.elapsed());
         result
     }
+}
+
+/// Runs one step attempt on the platform's plugin.
+async fn run_step(platform: &Platform, call: StepCall) -> Result<Value, StepError> {
+    let (plugin, kind) = match &call.action {
+        Action::Component { plugin, .. } => (plugin, "workflow-step component"),
+        Action::Tool { plugin, .. } => (plugin, "tool server"),
+    };
+    let Some(live) = platform.deployments.get_or_load(platform, &call.tenant, plugin).await else {
+        return Err(failure(
+            "not_enabled",
+            format!("plugin `{plugin}` is not enabled in tenant `{}`", call.tenant),
+            false,
+        ));
+    };
+    if let Err(e) = platform.metering.admit(&call.tenant).await {
+        return Err(failure(e.code, e.message, false));
+    }
+    let log = Arc::new(StepLog {
+        run: call.run_id.clone(),
+        step: call.step_id.clone(),
+        attempt: call.attempt,
+        lines: Mutex::default(),
+    });
+    let result = match (&call.action, &live.plugin) {
+        (Action::Component { input, .. }, Plugin::Step(step)) => {
+            let context = StepContext {
+                run_id: call.run_id.clone(),
+                step_id: call.step_id.clone(),
+                attempt: u32::try_from(call.attempt).unwrap_or(u32::MAX),
+                idempotency_key: call.idempotency_key.clone(),
+            };
+            match step
+                .run(context, &input.to_string(), log.clone())
+                .await
+                .map_err(invoke_failure)?
+            {
+                Ok(output) => serde_json::from_str(&output)
+                    .map_err(|e| failure("bad_output", format!("the step's output is not JSON: {e}"), false)),
+                Err(e) => Err(failure(&e.code, e.message, e.retryable)),
+            }
+        }
+        (Action::Tool { name, arguments, .. }, Plugin::Tools(server)) => {
+            let result = server
+                .call_tool(name, &arguments.to_string(), log.clone())
+                .await
+                .map_err(invoke_failure)?
+                .map_err(|e| match e {
+                    tool_types::ServerError::NotFound(m) => failure("not_found", m, false),
+                    tool_types::ServerError::InvalidParams(m) => failure("invalid_params", m, false),
+                    tool_types::ServerError::Internal(m) => failure("internal", m, false),
+                })?;
+            tool_output(result)
+        }
+        _ => Err(failure(
+            "wrong_world",
+            format!("plugin `{plugin}` is not a {kind}"),
+            false,
+        )),
+    };
+    let lines = std::mem::take(&mut *log.lines.lock().expect("log lines"));
+    if let Err(e) = platform.store.append_step_logs(&call.run_id, &lines).await {
+        metrics::store_error("step_logs");
+        tracing::warn!(run = %call.run_id, step = %call.step_id, error = %e, "keeping a step's logs");
+    }
+    result
 }
 
 /// A tool result as a step output: its structured content, else its text.

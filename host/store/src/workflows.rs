@@ -323,6 +323,21 @@ impl Store {
         .await)?)
     }
 
+    /// Steps waiting for a worker (ready and due) and steps running, per
+    /// tenant: `(tenant, ready, running)`, one query for the metrics.
+    pub async fn step_queue(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        Ok(on_pool!(self, |pool| sqlx::query_as(
+            "SELECT r.tenant, \
+                    SUM(CASE WHEN s.state = 'ready' AND s.ready_at <= $1 THEN 1 ELSE 0 END), \
+                    SUM(CASE WHEN s.state = 'running' THEN 1 ELSE 0 END) \
+             FROM workflow_steps s JOIN workflow_runs r ON r.id = s.run_id \
+             WHERE s.state IN ('ready', 'running') GROUP BY r.tenant ORDER BY r.tenant"
+        )
+        .bind(now())
+        .fetch_all(pool)
+        .await)?)
+    }
+
     /// Takes one step that is ready (or whose lease ran out) for `owner`
     /// until `lease_until`, counting an attempt.
     pub async fn claim_step(&self, owner: &str, lease_until: &str) -> Result<Option<Claim>, StoreError> {

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -112,6 +112,8 @@ pub struct Engine<R> {
     /// Set when the process stops: workers take no new step.
     stopping: AtomicBool,
     definitions: Mutex<HashMap<(String, String, i64), Arc<Definition>>>,
+    /// Store failures of the workers (taking, finishing, renewing steps).
+    store_errors: AtomicU64,
 }
 
 /// The most steps of one run a worker takes one after the other before it
@@ -147,7 +149,13 @@ impl<R: StepRunner> Engine<R> {
             work: Notify::new(),
             stopping: AtomicBool::new(false),
             definitions: Mutex::new(HashMap::new()),
+            store_errors: AtomicU64::new(0),
         }
+    }
+
+    /// Store failures the workers met since the engine started.
+    pub fn store_errors(&self) -> u64 {
+        self.store_errors.load(Ordering::Relaxed)
     }
 
     /// The parsed definition of a saved version (versions never change, so it is cached).
@@ -277,7 +285,12 @@ impl<R: StepRunner> Engine<R> {
             match self.work_once().await {
                 Ok(true) => continue,
                 Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "workflow worker"),
+                Err(e) => {
+                    if matches!(e, EngineError::Store(_)) {
+                        self.store_errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    tracing::warn!(error = %e, "workflow worker")
+                }
             }
             let _ = tokio::time::timeout(poll, notified).await;
         }
@@ -450,7 +463,10 @@ impl<R: StepRunner> Engine<R> {
                     Ok(true) => {}
                     // Lost (cancelled, or taken after a stall): finishing will be refused anyway.
                     Ok(false) => std::future::pending::<()>().await,
-                    Err(e) => tracing::warn!(error = %e, "extending a workflow lease"),
+                    Err(e) => {
+                        self.store_errors.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(error = %e, "extending a workflow lease")
+                    }
                 }
             }
         };

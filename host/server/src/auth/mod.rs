@@ -23,6 +23,7 @@ pub use secrets::{Secrets, secret_key_path, write_secret_key};
 
 use crate::error::ApiError;
 use crate::platform::Platform;
+use crate::telemetry;
 
 /// Who an endpoint is open to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +84,7 @@ impl Caller {
         Ok(match self {
             Caller::Key(k) if k.tenant.as_deref() == Some(tenant) => Some(k.role.clone()),
             Caller::Key(_) => None,
-            Caller::User(u) => platform.store.membership(tenant, &u.id).await?,
+            Caller::User(u) => telemetry::store("membership", platform.store.membership(tenant, &u.id)).await?,
         })
     }
 
@@ -98,7 +99,7 @@ impl Caller {
         if let Caller::User(user) = self
             && !self.is_platform_admin()
         {
-            for team_role in platform.store.team_roles(tenant, &user.id).await? {
+            for team_role in telemetry::store("team_roles", platform.store.team_roles(tenant, &user.id)).await? {
                 held.extend(role_permissions(platform, tenant, &team_role).await?);
             }
             held.sort();
@@ -113,7 +114,7 @@ pub async fn role_permissions(platform: &Platform, tenant: &str, role: &str) -> 
     if let Some(permissions) = built_in_role(role) {
         return Ok(permissions);
     }
-    let custom = platform.store.roles(tenant).await?;
+    let custom = telemetry::store("roles", platform.store.roles(tenant)).await?;
     Ok(custom
         .into_iter()
         .find(|r| r.name == role)
@@ -143,11 +144,11 @@ pub async fn authenticate(platform: &Platform, headers: &HeaderMap) -> Result<Op
     };
     if tokens::looks_like_jwt(token) {
         let claims = tokens::verify_access(&platform.secrets.jwt, token).map_err(unauthorized)?;
-        let user = platform.store.user(&claims.sub).await?;
+        let user = telemetry::store("user", platform.store.user(&claims.sub)).await?;
         let user = user.ok_or_else(|| unauthorized("the access token's user no longer exists"))?;
         return Ok(Some(Caller::User(user)));
     }
-    let key = platform.store.key_info(token).await?;
+    let key = telemetry::store("key_info", platform.store.key_info(token)).await?;
     let key = key.ok_or_else(|| unauthorized("unknown API key"))?;
     if key.revoked_at.is_some() {
         return Err(unauthorized(format!("API key `{}` has been revoked", key.id)));
