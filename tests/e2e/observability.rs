@@ -76,12 +76,10 @@ fn text<'a>(span: &'a Span, key: &str) -> &'a str {
     }
 }
 
-/// An integer attribute (tracing-opentelemetry 0.32 exports integers recorded
-/// after a span starts as their decimal text).
+/// An integer attribute (exported as an OTLP integer, not as text).
 fn int(span: &Span, key: &str) -> i64 {
     match attribute(&span.attributes, key) {
         Some(Any::IntValue(i)) => *i,
-        Some(Any::StringValue(s)) if s.parse::<i64>().is_ok() => s.parse().unwrap(),
         other => panic!("span `{}` has no integer attribute {key}: {other:?}", span.name),
     }
 }

@@ -164,8 +164,8 @@ impl HttpFunction {
                 };
                 let (fuel, peak) = task_sandbox.record(&store);
                 let span = tracing::Span::current();
-                span.record("fuel", fuel);
-                span.record("memory.peak_bytes", peak);
+                span.record("fuel", crate::sandbox::span_int(fuel));
+                span.record("memory.peak_bytes", crate::sandbox::span_int(peak));
                 let refused = store.data().limiter.refused;
                 drop(permit);
                 (result, refused)

@@ -127,3 +127,9 @@ impl Sandbox {
         InvokeError::Trap(format!("{error:#}"))
     }
 }
+
+/// A count as a span attribute: tracing-opentelemetry exports `u64` values
+/// as text, `i64` as OTLP integers.
+pub(crate) fn span_int(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}

@@ -97,8 +97,8 @@ impl StepComponent {
         let result = tokio::time::timeout(timeout, run).await;
         let (fuel, peak) = sandbox.record(&store);
         let span = tracing::Span::current();
-        span.record("fuel", fuel);
-        span.record("memory.peak_bytes", peak);
+        span.record("fuel", crate::sandbox::span_int(fuel));
+        span.record("memory.peak_bytes", crate::sandbox::span_int(peak));
         match result {
             Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(e)) => Err(sandbox.classify(e, store.data().limiter.refused)),

@@ -61,7 +61,8 @@ pub struct RecordStatus;
 impl<B> OnResponse<B> for RecordStatus {
     fn on_response(self, response: &Response<B>, latency: Duration, span: &Span) {
         let status = response.status();
-        span.record("http.response.status_code", status.as_u16());
+        // As i64: tracing-opentelemetry exports an unsigned value as text.
+        span.record("http.response.status_code", i64::from(status.as_u16()));
         if status.is_server_error() {
             span.record("otel.status_code", "ERROR");
         }
