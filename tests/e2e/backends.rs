@@ -106,12 +106,7 @@ impl Platform {
             cmd.args(["--tenant", t]);
         }
         let out = cmd.output().unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
+        crate::support::outcome(&out)
     }
 
     /// Runs `sql` on the database behind the platform's back, as an attacker would.

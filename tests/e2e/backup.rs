@@ -31,12 +31,14 @@ fn pa_backup(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    crate::support::outcome(&out)
+}
+
+/// `SELECT` every column of `from` as text (`as_text` of each name), ordered by all of them.
+fn ordered_select(columns: &[String], as_text: impl Fn(&str) -> String, from: &str) -> String {
+    let select: Vec<String> = columns.iter().map(|c| as_text(c)).collect();
+    let order: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
+    format!("SELECT {} FROM {from} ORDER BY {}", select.join(", "), order.join(", "))
 }
 
 /// `--data-dir DIR [--database-url URL]`.
@@ -92,13 +94,7 @@ async fn rows(dir: &Path, schema: Option<&str>) -> Rows {
                     .iter()
                     .map(|r| r.get::<String, _>("name"))
                     .collect();
-                let select: Vec<String> = columns.iter().map(|c| format!("quote(\"{c}\")")).collect();
-                let order: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
-                let sql = format!(
-                    "SELECT {} FROM \"{table}\" ORDER BY {}",
-                    select.join(", "),
-                    order.join(", ")
-                );
+                let sql = ordered_select(&columns, |c| format!("quote(\"{c}\")"), &format!("\"{table}\""));
                 let table_rows = sqlx::query(&sql).fetch_all(&mut conn).await.unwrap();
                 let values = table_rows
                     .iter()
@@ -127,12 +123,10 @@ async fn rows(dir: &Path, schema: Option<&str>) -> Rows {
                 .fetch_all(&mut conn)
                 .await
                 .unwrap();
-                let select: Vec<String> = columns.iter().map(|c| format!("\"{c}\"::text")).collect();
-                let order: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
-                let sql = format!(
-                    "SELECT {} FROM \"{schema}\".\"{table}\" ORDER BY {}",
-                    select.join(", "),
-                    order.join(", ")
+                let sql = ordered_select(
+                    &columns,
+                    |c| format!("\"{c}\"::text"),
+                    &format!("\"{schema}\".\"{table}\""),
                 );
                 let table_rows = sqlx::query(&sql).fetch_all(&mut conn).await.unwrap();
                 let values = table_rows
@@ -471,12 +465,7 @@ fn script(name: &str, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    crate::support::outcome(&out)
 }
 
 #[tokio::test]

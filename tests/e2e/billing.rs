@@ -25,12 +25,7 @@ fn cli(platform: &Platform, args: &[&str]) -> (bool, String) {
         .env("PA_TOKEN", ADMIN)
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    crate::support::outcome(&out)
 }
 
 async fn usage_is_metered_quotas_hold_and_invoices_add_up(backend: Backend) {

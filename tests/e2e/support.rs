@@ -281,3 +281,13 @@ pub async fn origin() -> u16 {
     });
     port
 }
+
+/// Whether a finished command succeeded, and what it printed (stdout, then stderr).
+pub fn outcome(out: &std::process::Output) -> (bool, String) {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
