@@ -11,12 +11,12 @@ test('a tenant admin sets the model provider, sees that a key is set but not the
   const current = page.getByTestId('model-current');
   await expect(current).toContainText('Built-in model');
 
-  await page.getByLabel(/^Base URL/).fill('http://127.0.0.1:9/v1');
+  await page.getByLabel(/^Base URL/).fill('https://models.example.com/v1');
   await page.getByLabel('Model', { exact: true }).fill('tiny-llm');
   await page.getByLabel(/^API key/).fill(KEY);
   await page.getByRole('button', { name: 'Save provider' }).click();
 
-  await expect(current).toContainText('http://127.0.0.1:9/v1');
+  await expect(current).toContainText('https://models.example.com/v1');
   await expect(current).toContainText('tiny-llm');
   await expect(current).toContainText('key set');
   await expect(page.getByLabel(/^API key/)).toHaveValue('');

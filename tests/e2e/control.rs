@@ -97,6 +97,7 @@ async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u3
             e.path.clone(),
             body(json!({"username": format!("user{n}"), "password": "long enough"})),
         ),
+        ("GET", "/api/v1/tenants") => (e.path.clone(), None),
         ("POST", "/api/v1/tenants") => (e.path.clone(), body(json!({ "id": format!("tenant{n}") }))),
         ("GET", "/plugins") => (format!("{t}/plugins"), None),
         ("PUT", "/plugins/{name}/versions/{version}") => (
@@ -186,6 +187,8 @@ async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u3
         }
         ("GET", "/audit") => (format!("{t}/audit"), None),
         ("GET", "/api/v1/plans") => (e.path.clone(), None),
+        ("GET", "/api/v1/first-party") => (e.path.clone(), None),
+        ("POST", "/first-party/{name}/enable") => (format!("{t}/first-party/smartui/enable"), None),
         ("PUT", "/api/v1/plans/{plan}") => (
             format!("/api/v1/plans/plan{n}"),
             body(json!({"currency": "USD", "monthly_price_cents": 100})),
@@ -312,7 +315,7 @@ async fn ended_run(admin: &Api, tenant: &str) -> String {
 }
 
 fn model_provider() -> Value {
-    json!({"base_url": "http://127.0.0.1:9/v1", "model": "matrix", "api_key": "sk-matrix"})
+    json!({"base_url": "https://models.example.com/v1", "model": "matrix", "api_key": "sk-matrix"})
 }
 
 /// Site `pages` of `tenant`, published by a workflow step.

@@ -5,6 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::mcp::Mcp;
+use reqwest::Method;
+
 use crate::support::{ADMIN, Api, Pa, origin};
 
 /// The result of a tool call that got no JSON-RPC error.
@@ -39,27 +41,102 @@ async fn tool_error(mcp: &Mcp, tool: &str, arguments: Value) -> (String, Value) 
     )
 }
 
-/// Starts `pa`, creates a tenant and deploys the five components (the
-/// operations probe granted `granted_port` on loopback).
+/// Starts `pa`, creates a tenant with four of the components enabled on
+/// request and enables `operations` in it with its probe granted
+/// `granted_port` on loopback.
 async fn setup(dir: &std::path::Path, granted_port: u16) -> (Pa, Mcp) {
     let pa = Pa::serve(dir, &[]);
     let admin = Api::new(&pa, ADMIN);
-    let key = admin.create_tenant("acme").await;
-    for (name, file) in [
-        ("smartui", "smartui.wasm"),
-        ("coding", "coding.wasm"),
-        ("dev-flow", "dev_flow.wasm"),
-        ("release-mgmt", "release_mgmt.wasm"),
-    ] {
-        admin.deploy("acme", name, "1.0.0", file, json!({})).await;
-    }
+    let four = json!({ "id": "acme", "first_party": ["smartui", "coding", "dev-flow", "release-mgmt"] });
+    let (status, body) = admin.send_json(Method::POST, "/api/v1/tenants", four).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, key) = admin.send(Method::POST, "/api/v1/tenants/acme/api-keys", None).await;
+    assert_eq!(status, 201, "{key}");
     let grants = json!({ "grants": { "allowed_outbound_hosts": [format!("http://127.0.0.1:{granted_port}")] } });
-    admin
-        .deploy("acme", "operations", "1.0.0", "operations.wasm", grants)
-        .await;
-    let mut mcp = Mcp::new(&pa, "acme", Some(&key));
+    enable_operations(&admin, grants).await;
+    let mut mcp = Mcp::new(&pa, "acme", key["key"].as_str());
     mcp.initialize().await;
     (pa, mcp)
+}
+
+/// Enables the first-party `operations` in `acme` with `options`.
+async fn enable_operations(admin: &Api, options: Value) {
+    let (status, body) = admin
+        .send_json(
+            Method::POST,
+            "/api/v1/tenants/acme/first-party/operations/enable",
+            options,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn the_platform_offers_its_components_and_refuses_unknown_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let pa = Pa::serve(dir.path(), &[]);
+    let admin = Api::new(&pa, ADMIN);
+    let (status, offer) = admin.send(Method::GET, "/api/v1/first-party", None).await;
+    assert_eq!(status, 200, "{offer}");
+    let components = offer["components"].as_array().unwrap();
+    let names: Vec<&str> = components.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 11, "{offer}");
+    for name in ["smartui", "operations", "ocr-implementation", "ocr-release"] {
+        assert!(names.contains(&name), "{name} is offered: {offer}");
+    }
+    let ocr = components.iter().find(|c| c["name"] == "ocr-implementation").unwrap();
+    assert_eq!(ocr["grants"]["ocr"], true, "{ocr}");
+    assert!(ocr["version"].as_str().unwrap().starts_with("0.1.0+"), "{ocr}");
+
+    // An unknown name creates no tenant; an unknown component is 404.
+    let unknown = json!({ "id": "newco", "first_party": ["smartui", "no-such"] });
+    let (status, body) = admin.send_json(Method::POST, "/api/v1/tenants", unknown).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("`no-such`"),
+        "{body}"
+    );
+    let (status, listed) = admin.send(Method::GET, "/api/v1/tenants", None).await;
+    assert_eq!(status, 200, "{listed}");
+    let ids: Vec<&str> = listed["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["default"], "the refused tenant was not created");
+    let (status, _) = admin
+        .send_json(Method::POST, "/api/v1/tenants", json!({ "id": "newco" }))
+        .await;
+    assert_eq!(status, 201);
+    let (status, body) = admin
+        .send(Method::POST, "/api/v1/tenants/default/first-party/no-such/enable", None)
+        .await;
+    assert_eq!(status, 404, "{body}");
+
+    // Enabled on request with its default grants, stored as a version of the
+    // tenant's plugin; enabling again changes nothing.
+    for _ in 0..2 {
+        let (status, body) = admin
+            .send(
+                Method::POST,
+                "/api/v1/tenants/default/first-party/ocr-implementation/enable",
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["enabled"]["grants"]["ocr"], true, "{body}");
+        assert_eq!(body["enabled"]["version"], ocr["version"], "{body}");
+    }
+    let (_, plugins) = admin.send(Method::GET, "/api/v1/tenants/default/plugins", None).await;
+    let listed = &plugins["plugins"][0];
+    assert_eq!(listed["name"], "ocr-implementation", "{plugins}");
+    assert_eq!(listed["enabled_version"], ocr["version"], "{plugins}");
+    assert_eq!(listed["versions"].as_array().unwrap().len(), 1, "{plugins}");
+    assert_eq!(
+        listed["versions"][0]["world"], "powerautomation:plugin/workflow-step@0.1",
+        "{plugins}"
+    );
 }
 
 #[tokio::test]
@@ -74,10 +151,9 @@ async fn first_party_components_do_real_work_over_mcp() {
         .port();
     let (pa, mcp) = setup(dir.path(), origin_port).await;
     let admin = Api::new(&pa, ADMIN);
-    let both = json!({ "version": "1.0.0", "grants": { "allowed_outbound_hosts": [
+    let both = json!({ "grants": { "allowed_outbound_hosts": [
         format!("http://127.0.0.1:{origin_port}"), format!("http://127.0.0.1:{closed_port}") ] } });
-    let (status, body) = admin.enable("acme", "operations", both).await;
-    assert_eq!(status, 200, "{body}");
+    enable_operations(&admin, both).await;
 
     // Every tool is listed with its schemas.
     let tools = mcp.call("tools/list", json!({})).await["result"].clone();

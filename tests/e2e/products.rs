@@ -329,8 +329,47 @@ async fn model_server() -> (u16, Arc<Mutex<Seen>>) {
 }
 
 #[tokio::test]
-async fn a_tenant_model_plans_and_answers_agents_with_its_key_kept_by_the_host() {
+async fn a_model_provider_at_an_internal_address_is_refused_unless_the_operator_allows_it() {
     let platform = Platform::start(Backend::Sqlite);
+    let admin = tenant(&platform).await;
+    let (port, seen) = model_server().await;
+    for internal in [
+        format!("http://127.0.0.1:{port}/v1"),
+        "http://[::1]/v1".into(),
+        "http://169.254.169.254/v1".into(),
+    ] {
+        let provider = json!({"base_url": internal, "model": "test-model"});
+        let (status, body) = admin
+            .send_json(Method::PUT, &format!("{T}/model-provider"), provider)
+            .await;
+        assert_eq!(status, 400, "{internal}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("--model-internal-hosts"),
+            "{body}"
+        );
+    }
+    // A name is checked when it is resolved: `localhost` is stored, and
+    // refused when the planner asks the provider, which is never reached.
+    let named = json!({"base_url": format!("http://localhost:{port}/v1"), "model": "test-model"});
+    let (status, body) = admin
+        .send_json(Method::PUT, &format!("{T}/model-provider"), named)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, planned) = plan(&admin, "Extract the invoice number", false, json!({})).await;
+    assert_eq!(status, 200, "{planned}");
+    assert_eq!(planned["planner"], "rules", "{planned}");
+    let reasoning = planned["reasoning"].as_str().unwrap();
+    assert!(reasoning.contains("`localhost` is a loopback"), "{reasoning}");
+    assert!(seen.lock().unwrap().bodies.is_empty(), "the provider was not reached");
+}
+
+#[tokio::test]
+async fn a_tenant_model_plans_and_answers_agents_with_its_key_kept_by_the_host() {
+    // The operator lets providers be on loopback (the test's model server).
+    let platform = Platform::start_with(Backend::Sqlite, &["--model-internal-hosts", "127.0.0.1"]);
     let admin = tenant(&platform).await;
     let (port, seen) = model_server().await;
     let provider =

@@ -77,7 +77,8 @@ impl Pa {
         cmd.args(args)
             .args(["--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
-            .env("PA_LOG", "warn");
+            .env("PA_LOG", "warn")
+            .env("PA_FIRST_PARTY_DIR", guest("smartui.wasm").parent().unwrap());
         if logs.is_some() {
             cmd.stderr(Stdio::piped());
         }

@@ -12,6 +12,9 @@ use crate::{Result, build_guests, build_host, guests_dir, pa_binary, root, run};
 const LISTEN: &str = "127.0.0.1:8080";
 
 /// The example functions: (plugin name, component file, extra `pa plugin enable` flags).
+/// The platform's own components (`components/first-party.toml`: the OCR
+/// product workflow's agents and the MCP tool servers) are enabled from
+/// its first-party offer.
 const EXAMPLES: &[(&str, &str, &[&str])] = &[
     ("hello", "hello_p2.wasm", &[]),
     (
@@ -24,23 +27,21 @@ const EXAMPLES: &[(&str, &str, &[&str])] = &[
         "spin7_kv.wasm",
         &["--kv-store", "default", "--var", "greeting=hello from spin-sdk 7"],
     ),
-    // The agents of the OCR product workflow (docs/products.md).
-    ("ocr-requirements", "ocr_requirements.wasm", &["--model"]),
-    ("ocr-design", "ocr_design.wasm", &[]),
-    ("ocr-implementation", "ocr_implementation.wasm", &["--ocr"]),
-    ("ocr-testing", "ocr_testing.wasm", &[]),
-    (
-        "ocr-release",
-        "ocr_release.wasm",
-        &["--kv-store", "default", "--site", "ocr-results"],
-    ),
-    ("ocr-operations", "ocr_operations.wasm", &["--kv-store", "default"]),
-    // First-party MCP tool servers, served at /t/default/mcp.
-    ("smartui", "smartui.wasm", &[]),
-    ("coding", "coding.wasm", &[]),
-    ("dev-flow", "dev_flow.wasm", &[]),
-    ("release-mgmt", "release_mgmt.wasm", &[]),
-    ("operations", "operations.wasm", &[]),
+];
+
+/// The first-party components `up` enables in the `default` tenant: all of them.
+const FIRST_PARTY: &[&str] = &[
+    "ocr-requirements",
+    "ocr-design",
+    "ocr-implementation",
+    "ocr-testing",
+    "ocr-release",
+    "ocr-operations",
+    "smartui",
+    "coding",
+    "dev-flow",
+    "release-mgmt",
+    "operations",
 ];
 
 pub fn start() -> Result {
@@ -55,6 +56,8 @@ pub fn start() -> Result {
         .arg(&data_dir)
         .arg("--console-dir")
         .arg(root().join("console/dist"))
+        .arg("--first-party-dir")
+        .arg(guests_dir())
         .env("PA_ADMIN_TOKEN", &token)
         .spawn()
         .map_err(|e| format!("cannot start pa: {e}"))?;
@@ -63,11 +66,7 @@ pub fn start() -> Result {
         // The version names the content, so re-running `up` with unchanged
         // guests re-uses their versions and a rebuilt guest gets a new one.
         let version = format!("0.1.0+{}", content_id(&guests_dir().join(file))?);
-        let pa = || {
-            let mut cmd = Command::new(pa_binary());
-            cmd.env("PA_TOKEN", &token).env("PA_SERVER", format!("http://{LISTEN}"));
-            cmd
-        };
+        let pa = || pa_client(&token);
         run(pa()
             .args(["plugin", "push"])
             .arg(guests_dir().join(file))
@@ -75,6 +74,9 @@ pub fn start() -> Result {
         run(pa()
             .args(["plugin", "enable", name, "--version", &version])
             .args(*flags))?;
+    }
+    for name in FIRST_PARTY {
+        run(pa_client(&token).args(["plugin", "enable-first-party", name]))?;
     }
     let password = std::env::var("PA_CONSOLE_PASSWORD").unwrap_or_else(|_| "pa-dev-password".to_string());
     create_console_admin(&token, &password)?;
@@ -98,6 +100,13 @@ pub fn start() -> Result {
     } else {
         Err(format!("pa exited with {status}"))
     }
+}
+
+/// `pa` talking to the platform `up` started, as its admin.
+fn pa_client(token: &str) -> Command {
+    let mut cmd = Command::new(pa_binary());
+    cmd.env("PA_TOKEN", token).env("PA_SERVER", format!("http://{LISTEN}"));
+    cmd
 }
 
 fn wait_healthy() -> Result {

@@ -329,3 +329,19 @@ export interface Plan {
   reasoning: string;
   run?: Run;
 }
+
+/** A component of the platform's own that a tenant may enable (`GET /api/v1/first-party`). */
+export interface FirstPartyOffer {
+  name: string;
+  version: string;
+  description: string;
+  grants: Grants;
+}
+
+/** A tenant as a platform administrator lists it (`GET /api/v1/tenants`). */
+export interface TenantSummary {
+  id: string;
+  plan: string;
+  mcp_access: string;
+  created_at: string;
+}

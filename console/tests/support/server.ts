@@ -27,7 +27,14 @@ export function requiredPath(variable: string): string {
 export async function startServer(bin: string, consoleDist: string): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pa-console-test-'));
   const child = spawn(bin, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, PA_ADMIN_TOKEN: ADMIN_TOKEN, PA_LOG: 'warn', PA_CONSOLE_DIR: consoleDist },
+    env: {
+      ...process.env,
+      PA_ADMIN_TOKEN: ADMIN_TOKEN,
+      PA_LOG: 'warn',
+      PA_CONSOLE_DIR: consoleDist,
+      // The first-party components are among the built guests.
+      PA_FIRST_PARTY_DIR: process.env.PA_GUESTS,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((ok, fail) => {

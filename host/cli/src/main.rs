@@ -107,6 +107,15 @@ struct ServeArgs {
     /// or `console/` beside the `pa` executable).
     #[arg(long, env = "PA_CONSOLE_DIR")]
     console_dir: Option<PathBuf>,
+    /// Folder of the built first-party components tenants may enable
+    /// (default: `first-party/` beside the `pa` executable, if there).
+    #[arg(long, env = "PA_FIRST_PARTY_DIR")]
+    first_party_dir: Option<PathBuf>,
+    /// Loopback, private or link-local hosts (names or addresses,
+    /// comma-separated; `*` for any) where tenants' model providers may be,
+    /// e.g. a local Ollama at `127.0.0.1`; other providers must be public.
+    #[arg(long, env = "PA_MODEL_INTERNAL_HOSTS", value_delimiter = ',')]
+    model_internal_hosts: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -233,6 +242,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         workflow_workers: usize::from(args.workflow_workers),
         workflow_lease: Duration::from_secs(args.workflow_lease_secs),
         console_dir: pa_server::locate_console(args.console_dir),
+        first_party_dir: pa_server::locate_first_party(args.first_party_dir),
+        model_internal_hosts: args.model_internal_hosts,
     })
     .await?;
     match std::env::var("PA_ADMIN_TOKEN") {

@@ -67,6 +67,19 @@ enum PluginCommand {
     },
     /// Stop serving a plugin.
     Disable { name: String },
+    /// List the platform's first-party components a tenant may enable.
+    FirstParty,
+    /// Enable a first-party component as the plugin of its name, with its
+    /// default grants unless outbound hosts are given.
+    EnableFirstParty {
+        name: String,
+        /// Outbound host grant (repeatable); replaces the default grants.
+        #[arg(long = "allow-outbound")]
+        allow_outbound: Vec<String>,
+        /// The prefix of its tool names (its name by default; `""` for none).
+        #[arg(long)]
+        tool_prefix: Option<String>,
+    },
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -131,6 +144,26 @@ pub async fn run(args: PluginArgs) -> anyhow::Result<()> {
             client.post(format!("{base}/{name}/enable")).json(&body)
         }
         PluginCommand::Disable { name } => client.post(format!("{base}/{name}/disable")),
+        PluginCommand::FirstParty => client.get(format!(
+            "{}/api/v1/first-party",
+            args.server.server.trim_end_matches('/')
+        )),
+        PluginCommand::EnableFirstParty {
+            name,
+            allow_outbound,
+            tool_prefix,
+        } => {
+            let mut body = json!({});
+            if !allow_outbound.is_empty() {
+                body["grants"] = json!({ "allowed_outbound_hosts": allow_outbound });
+            }
+            if let Some(prefix) = tool_prefix {
+                body["tool_prefix"] = json!(prefix);
+            }
+            client
+                .post(args.server.tenant_url(&format!("/first-party/{name}/enable")))
+                .json(&body)
+        }
     };
     let body = args.server.send(request).await?;
     println!("{}", serde_json::to_string_pretty(&body)?);

@@ -119,7 +119,7 @@ impl AllowList {
 
 /// True for addresses a wildcard grant must not reach: loopback, private,
 /// link-local, unspecified, shared, multicast and unique-local ranges.
-pub(crate) fn is_internal(ip: IpAddr) -> bool {
+pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();

@@ -26,7 +26,7 @@ pub use capabilities::{
     SiteFile,
 };
 pub use compile::{Compiler, compile_worker};
-pub use egress::{AllowList, AllowListError};
+pub use egress::{AllowList, AllowListError, is_internal};
 pub use engine::{PoolUse, Prepared, Runtime};
 pub use error::{InvokeError, LoadError};
 pub use http::{FunctionConfig, HttpFunction};

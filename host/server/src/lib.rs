@@ -12,6 +12,7 @@ mod cluster;
 mod console;
 mod deploy;
 mod error;
+mod first_party;
 mod graphql;
 mod health;
 mod idp;
@@ -33,6 +34,7 @@ mod versioning;
 mod workflows;
 
 pub use console::locate as locate_console;
+pub use first_party::locate as locate_first_party;
 pub use pa_runtime::{Compiler, compile_worker};
 pub use platform::{Platform, PlatformConfig, app, verify_audit};
 pub use ratelimit::{Rate, RateLimits};

@@ -89,6 +89,7 @@ fn json_body(action: &str) -> Option<RefOr<Schema>> {
         "user.create" => api::identity::NewUser::schema(),
         "tenant.create" => api::NewTenant::schema(),
         "plugin.enable" => crate::deploy::EnableRequest::schema(),
+        "first_party.enable" => api::first_party::FirstPartyEnable::schema(),
         "key.create" => api::keys::NewKeyRequest::schema(),
         "member.set" => api::identity::MemberRequest::schema(),
         "role.put" => role_body(),
@@ -249,7 +250,13 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
     if let Some(schema) = json_body(e.guard.action) {
         // A key may be created with no body at all (an admin key that never
         // expires), a run started without input, a step approved without comment.
-        let optional = ["key.create", "run.start", "run.approve", "run.reject"];
+        let optional = [
+            "key.create",
+            "run.start",
+            "run.approve",
+            "run.reject",
+            "first_party.enable",
+        ];
         let required = if optional.contains(&e.guard.action) {
             Required::False
         } else {

@@ -23,7 +23,9 @@ use crate::auth::{Sealer, Secrets};
 use crate::capabilities::PlatformCapabilities;
 use crate::capabilities::model::Models;
 use crate::capabilities::ocr::OcrLimits;
+use crate::capabilities::provider_hosts::InternalHosts;
 use crate::deploy::Deployments;
+use crate::first_party::FirstParty;
 use crate::invoke;
 use crate::metering::Metering;
 use crate::metrics::Metrics;
@@ -69,6 +71,11 @@ pub struct PlatformConfig {
     pub workflow_lease: Duration,
     /// The built management console served at `/console/`, if any.
     pub console_dir: Option<PathBuf>,
+    /// The built first-party components offered to tenants, if any.
+    pub first_party_dir: Option<PathBuf>,
+    /// Loopback, private or link-local hosts tenants' model providers may
+    /// be at (`*` for any); others must be public.
+    pub model_internal_hosts: Vec<String>,
 }
 
 impl Default for PlatformConfig {
@@ -88,6 +95,8 @@ impl Default for PlatformConfig {
             workflow_workers: 4,
             workflow_lease: Duration::from_secs(30),
             console_dir: None,
+            first_party_dir: None,
+            model_internal_hosts: Vec::new(),
         }
     }
 }
@@ -137,6 +146,8 @@ pub struct Inner {
     pub models: Models,
     pub limiter: Arc<Limiter>,
     pub graphql: crate::graphql::ApiSchema,
+    /// The platform's own components, offered to every tenant.
+    pub first_party: FirstParty,
     pub workflows: Arc<Engine<PlatformRunner>>,
     workflow_workers: usize,
     cors: CorsLayer,
@@ -172,7 +183,11 @@ impl Platform {
             metering: metering.clone(),
         };
         let sealer = Sealer::new(&secrets.sealing);
-        let models = Models::new(store.clone(), sealer.clone());
+        let models = Models::new(
+            store.clone(),
+            sealer.clone(),
+            InternalHosts::new(&config.model_internal_hosts),
+        );
         let capabilities = PlatformCapabilities::new(
             store.clone(),
             blobs.clone(),
@@ -192,6 +207,7 @@ impl Platform {
         let limiter = Limiter::new(config.rate_limits, config.redis_url.as_deref(), &config.redis_prefix).await?;
         let owner = format!("node-{}-{}", std::process::id(), hex::encode(rand::random::<[u8; 6]>()));
         let cors = cors_layer(&config.cors_origins)?;
+        let first_party = FirstParty::load(config.first_party_dir.as_deref())?;
         Ok(Platform(Arc::new_cyclic(|platform| Inner {
             workflows: Arc::new(Engine::new(
                 store.clone(),
@@ -214,6 +230,7 @@ impl Platform {
             models,
             limiter: Arc::new(limiter),
             graphql: crate::graphql::schema(),
+            first_party,
             cors,
             console_dir: config.console_dir,
             max_upload_bytes: config.max_upload_bytes,

@@ -114,6 +114,13 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Platform>)> {
             api::identity::create_user,
         ),
         endpoint(
+            Method::GET,
+            "/api/v1/tenants",
+            PlatformAdmin,
+            "tenant.list",
+            api::list_tenants,
+        ),
+        endpoint(
             Method::POST,
             "/api/v1/tenants",
             PlatformAdmin,
@@ -175,6 +182,20 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Platform>)> {
             Tenant(PluginEnable),
             "plugin.disable",
             api::disable,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/first-party",
+            SignedIn,
+            "first_party.list",
+            api::first_party::list,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/tenants/{tenant}/first-party/{name}/enable",
+            Tenant(PluginEnable),
+            "first_party.enable",
+            api::first_party::enable,
         ),
         endpoint(
             Method::GET,

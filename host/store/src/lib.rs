@@ -32,6 +32,7 @@ pub use keys::{KeyInfo, NewKey};
 pub use plugins::{Deployment, PluginVersion, PutOutcome};
 pub use sessions::Refresh;
 pub use teams::Team;
+pub use tenants::Tenant;
 pub use users::{CustomRole, Membership, User};
 pub use workflows::{Claim, Run, RunChange, RunSnapshot, StepLogLine, StepRow, StoredWorkflow, Transition};
 

@@ -5,7 +5,30 @@ use sqlx::Row;
 use crate::db::{now, on_pool};
 use crate::{Store, StoreError};
 
+/// A tenant as the platform administrator lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct Tenant {
+    /// Its id.
+    pub id: String,
+    /// Its billing plan.
+    pub plan: String,
+    /// Who may use its MCP endpoint.
+    pub mcp_access: String,
+    /// When it was created.
+    pub created_at: String,
+}
+
 impl Store {
+    /// Every tenant, by id.
+    pub async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let tenants = on_pool!(self, |pool| sqlx::query_as::<_, Tenant>(
+            "SELECT id, plan, mcp_access, created_at FROM tenants ORDER BY id"
+        )
+        .fetch_all(pool)
+        .await)?;
+        Ok(tenants)
+    }
+
     /// Creates the tenant if it does not exist yet.
     pub async fn ensure_tenant(&self, id: &str) -> Result<(), StoreError> {
         let at = now();

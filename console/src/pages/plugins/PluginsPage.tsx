@@ -5,6 +5,7 @@ import type { Plugin } from '../../api/types';
 import { useLoad } from '../../components/useLoad';
 import { Empty, ErrorText, Loading, PageHeader } from '../../components/ui';
 import { useTenant } from '../../session/SessionContext';
+import { FirstPartyBox } from './FirstPartyBox';
 import { PluginCard } from './PluginCard';
 import { UploadBox } from './UploadBox';
 
@@ -20,6 +21,7 @@ export function PluginsPage() {
       ) : (
         <p className="hint">Your role may not upload plugins.</p>
       )}
+      {plugins.data && <FirstPartyBox plugins={plugins.data.plugins} onEnabled={plugins.reload} />}
       <ErrorText>{plugins.error}</ErrorText>
       {plugins.loading && !plugins.data && <Loading what="plugins" />}
       {plugins.data?.plugins.length === 0 && <Empty>No plugins uploaded yet.</Empty>}

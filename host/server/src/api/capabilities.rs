@@ -78,6 +78,7 @@ pub async fn put_model_provider(
             request.base_url
         )));
     }
+    platform.models.check_url(&url).map_err(ApiError::bad_request)?;
     let model = request.model.trim();
     if model.is_empty() || model.len() > 256 || model.chars().any(char::is_control) {
         return Err(ApiError::bad_request("model must be 1 to 256 printable characters"));

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod billing;
 pub mod capabilities;
+pub mod first_party;
 pub mod identity;
 pub mod keys;
 pub mod orchestrator;
@@ -113,16 +114,30 @@ fn integral_floats_as_integers(value: &mut serde_json::Value) {
 pub struct NewTenant {
     #[schema(pattern = "^[a-z][a-z0-9-]{0,62}$")]
     id: String,
+    /// First-party components to enable in it with their default grants
+    /// (`GET /api/v1/first-party` lists them).
+    #[serde(default)]
+    first_party: Vec<String>,
+}
+
+/// `GET /api/v1/tenants` (platform admin): every tenant with its plan.
+pub async fn list_tenants(State(platform): State<Platform>) -> Result<Response, ApiError> {
+    let tenants = platform.store.tenants().await?;
+    Ok(Json(json!({ "tenants": tenants })).into_response())
 }
 
 /// `POST /api/v1/tenants` (platform admin).
 pub async fn create_tenant(State(platform): State<Platform>, body: Bytes) -> Result<Response, ApiError> {
     let new: NewTenant = parse_json(&body)?;
     check_name("tenant", &new.id)?;
+    first_party::check_offered(&platform, &new.first_party)?;
     let existed = platform.store.tenant_exists(&new.id).await?;
     platform.store.ensure_tenant(&new.id).await?;
+    for name in &new.first_party {
+        first_party::enable_in(&platform, &new.id, name, Default::default()).await?;
+    }
     let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(json!({ "id": new.id }))).into_response())
+    Ok((status, Json(json!({ "id": new.id, "first_party": new.first_party }))).into_response())
 }
 
 /// `PUT /api/v1/tenants/{tenant}/plugins/{name}/versions/{version}` with the component as body.
@@ -141,19 +156,33 @@ pub async fn upload(
             format!("the component is larger than the {limit}-byte upload limit"),
         )
     })?;
+    let (status, stored) = put_version(&platform, &tenant, &name, &version, bytes).await?;
+    Ok((status, Json(stored)).into_response())
+}
+
+/// Stores a component as a version of a tenant's plugin after compiling it:
+/// `201` when new, `200` when the same bytes were already there, a conflict
+/// when the version holds other bytes (versions are immutable).
+pub(crate) async fn put_version(
+    platform: &Platform,
+    tenant: &str,
+    name: &str,
+    version: &str,
+    bytes: Bytes,
+) -> Result<(StatusCode, PluginVersion), ApiError> {
     let sha256 = pa_runtime::digest(&bytes);
-    if let Some(existing) = platform.store.version(&tenant, &name, &version).await? {
+    if let Some(existing) = platform.store.version(tenant, name, version).await? {
         if existing.sha256 == sha256 {
-            return Ok((StatusCode::OK, Json(existing)).into_response());
+            return Ok((StatusCode::OK, existing));
         }
         return Err(pa_store::StoreError::VersionConflict {
-            name,
-            version,
+            name: name.to_string(),
+            version: version.to_string(),
             existing: existing.sha256,
         }
         .into());
     }
-    platform.metering.reserve_storage(&tenant, bytes.len() as u64).await?;
+    platform.metering.reserve_storage(tenant, bytes.len() as u64).await?;
     let runtime = platform.runtime.clone();
     let component = bytes.clone();
     let prepared = tokio::task::spawn_blocking(move || runtime.prepare(&component))
@@ -161,19 +190,21 @@ pub async fn upload(
         .map_err(ApiError::internal)??;
     platform.blobs.put(&sha256, &bytes).await.map_err(ApiError::internal)?;
     let record = PluginVersion {
-        name,
-        version,
+        name: name.to_string(),
+        version: version.to_string(),
         sha256,
         world: prepared.world.as_str().to_string(),
         size: bytes.len() as i64,
         created_at: String::new(),
     };
-    let status = match platform.store.put_version(&tenant, &record).await? {
+    let status = match platform.store.put_version(tenant, &record).await? {
         PutOutcome::Created => StatusCode::CREATED,
         PutOutcome::Unchanged => StatusCode::OK,
     };
-    let stored = platform.store.version(&tenant, &record.name, &record.version).await?;
-    Ok((status, Json(stored)).into_response())
+    let stored = platform.store.version(tenant, name, version).await?;
+    let stored =
+        stored.ok_or_else(|| ApiError::internal(format!("version {name} {version} vanished after storing it")))?;
+    Ok((status, stored))
 }
 
 /// `GET /api/v1/tenants/{tenant}/plugins/{name}/versions/{version}`.

@@ -3,6 +3,7 @@
 
 pub mod model;
 pub mod ocr;
+pub mod provider_hosts;
 
 use std::sync::Arc;
 

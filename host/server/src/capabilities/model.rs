@@ -8,6 +8,7 @@ use pa_runtime::{ChatMessage, ChatOptions, Completion};
 use pa_store::{ModelProvider, Store};
 use serde_json::{Value, json};
 
+use super::provider_hosts::InternalHosts;
 use crate::auth::Sealer;
 
 /// How long a provider may take to answer.
@@ -26,18 +27,32 @@ pub fn key_purpose(tenant: &str) -> String {
 pub struct Models {
     store: Store,
     sealer: Sealer,
+    internal_hosts: InternalHosts,
     http: reqwest::Client,
 }
 
 impl Models {
-    /// Models configured in `store`, keys opened with `sealer`.
-    pub fn new(store: Store, sealer: Sealer) -> Models {
+    /// Models configured in `store`, keys opened with `sealer`, providers
+    /// at public addresses or at the `internal_hosts` the operator allows.
+    pub fn new(store: Store, sealer: Sealer, internal_hosts: InternalHosts) -> Models {
         let http = reqwest::Client::builder()
             .timeout(PROVIDER_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(internal_hosts.resolver())
             .build()
             .expect("a plain HTTP client builds");
-        Models { store, sealer, http }
+        Models {
+            store,
+            sealer,
+            internal_hosts,
+            http,
+        }
+    }
+
+    /// Refuses a provider URL at a literal internal address the operator
+    /// did not allow.
+    pub fn check_url(&self, url: &reqwest::Url) -> Result<(), String> {
+        self.internal_hosts.check_url(url)
     }
 
     /// Whether the tenant has a provider (else the built-in model answers).
@@ -87,7 +102,12 @@ impl Models {
             body["response_format"] = json!({"type": "json_object"});
         }
         let url = format!("{}/chat/completions", provider.base_url.trim_end_matches('/'));
-        let mut request = self.http.post(&url).json(&body);
+        let parsed =
+            reqwest::Url::parse(&url).map_err(|e| format!("the model provider's URL {url} is not valid: {e}"))?;
+        self.internal_hosts
+            .check_url(&parsed)
+            .map_err(|refused| format!("the model provider at {} is refused: {refused}", provider.base_url))?;
+        let mut request = self.http.post(parsed).json(&body);
         if let Some(sealed) = &provider.api_key_sealed {
             let key = self
                 .sealer
@@ -99,7 +119,7 @@ impl Models {
             format!(
                 "the model provider at {} cannot be reached: {}",
                 provider.base_url,
-                e.without_url()
+                error_chain(&e.without_url())
             )
         })?;
         let status = response.status();
@@ -122,6 +142,18 @@ impl Models {
             completion_tokens: tokens("completion_tokens"),
         })
     }
+}
+
+/// An error and its causes, `: `-separated (reqwest names only the outer one).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 /// Words too common to say what a text is about.

@@ -537,6 +537,7 @@ async fn usage_adds_up_per_plugin_and_month(s: TestDb) {
 }
 
 async fn tenants_move_between_plans(s: TestDb) {
+    s.ensure_tenant("globex").await.unwrap();
     s.ensure_tenant("acme").await.unwrap();
     let default = s.tenant_plan("acme").await.unwrap().unwrap();
     assert_eq!((default.name.as_str(), default.invocations_quota), ("default", None));
@@ -564,6 +565,12 @@ async fn tenants_move_between_plans(s: TestDb) {
         s.set_tenant_plan("acme", "nope").await,
         Err(StoreError::NotFound(_))
     ));
+    let listed: Vec<(String, String)> = s.tenants().await.unwrap().into_iter().map(|t| (t.id, t.plan)).collect();
+    assert_eq!(
+        listed,
+        [("acme".into(), "pro".into()), ("globex".into(), "default".into())],
+        "every tenant by id, with its plan"
+    );
     assert!(matches!(
         s.set_tenant_plan("nobody", "pro").await,
         Err(StoreError::NotFound(_))
