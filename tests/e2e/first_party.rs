@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::mcp::Mcp;
 use reqwest::Method;
 
-use crate::support::{ADMIN, Api, Pa, origin};
+use crate::support::{ADMIN, Api, Pa, origin, outcome, pa_bin};
 
 /// The result of a tool call that got no JSON-RPC error.
 async fn tool_result(mcp: &Mcp, tool: &str, arguments: Value) -> Value {
@@ -137,6 +137,28 @@ async fn the_platform_offers_its_components_and_refuses_unknown_ones() {
         listed["versions"][0]["world"], "powerautomation:plugin/workflow-step@0.1",
         "{plugins}"
     );
+
+    // The same from the command line, in another tenant.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(pa_bin())
+            .args(args)
+            .env("PA_SERVER", &pa.url)
+            .env("PA_TOKEN", ADMIN)
+            .output()
+            .unwrap();
+        outcome(&out)
+    };
+    let (ok, text) = cli(&["plugin", "first-party"]);
+    assert!(ok && text.contains("\"ocr-release\""), "{text}");
+    let (ok, text) = cli(&["plugin", "enable-first-party", "dev-flow", "--tenant", "newco"]);
+    assert!(ok && text.contains("\"dev-flow\""), "{text}");
+    let (ok, text) = cli(&["plugin", "enable-first-party", "nothing-like-it", "--tenant", "newco"]);
+    assert!(
+        !ok && text.contains("no first-party component `nothing-like-it`"),
+        "{text}"
+    );
+    let (_, plugins) = admin.send(Method::GET, "/api/v1/tenants/newco/plugins", None).await;
+    assert_eq!(plugins["plugins"][0]["name"], "dev-flow", "{plugins}");
 }
 
 #[tokio::test]
