@@ -25,6 +25,7 @@ use crate::capabilities::model::Models;
 use crate::capabilities::ocr::OcrLimits;
 use crate::deploy::Deployments;
 use crate::invoke;
+use crate::logs::PluginLogs;
 use crate::metering::Metering;
 use crate::metrics::Metrics;
 use crate::quota_kv::QuotaKv;
@@ -129,6 +130,8 @@ pub struct Inner {
     pub deployments: Deployments,
     pub metrics: Metrics,
     pub metering: Arc<Metering>,
+    /// What each plugin printed recently, and its failed calls (this node's).
+    pub logs: PluginLogs,
     pub mcp: crate::mcp::Sessions,
     pub secrets: Secrets,
     /// Seals the secrets tenants store.
@@ -208,6 +211,7 @@ impl Platform {
             deployments: Deployments::new(config.tenant_concurrency),
             metrics,
             metering,
+            logs: PluginLogs::default(),
             mcp: crate::mcp::Sessions::new(secrets.mcp_state.clone()),
             secrets,
             sealer,

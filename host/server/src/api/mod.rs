@@ -6,6 +6,7 @@ pub mod billing;
 pub mod capabilities;
 pub mod identity;
 pub mod keys;
+pub mod monitoring;
 pub mod orchestrator;
 pub mod providers;
 pub mod teams;
