@@ -108,7 +108,11 @@ async function shots(): Promise<Shot[]> {
       name: 'monitoring',
       hash: t('monitoring'),
       heading: 'Monitoring',
-      ready: (p) => expect(p.getByRole('figure').first()).toBeVisible(),
+      ready: async (p) => {
+        await expect(p.getByRole('figure').first()).toBeVisible();
+        await p.getByLabel('Plugin', { exact: true }).selectOption('printer');
+        await expect(p.getByRole('table', { name: /Recent log lines of printer/ })).toContainText('hello from the printer');
+      },
     },
     {
       name: 'members',

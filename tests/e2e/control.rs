@@ -104,6 +104,8 @@ async fn request_for(admin: &Api, idps: &Idps, e: &Endpoint, tenant: &str, n: u3
             format!("{t}/plugins/gamma/versions/1.0.{n}"),
             Some(guest_bytes("hello_p2.wasm")),
         ),
+        ("GET", "/plugins/{name}/logs") => (format!("{t}/plugins/{plugin}/logs"), None),
+        ("GET", "/monitoring") => (format!("{t}/monitoring"), None),
         ("GET", "/plugins/{name}/versions/{version}") => (format!("{t}/plugins/{plugin}/versions/1.0.0"), None),
         ("POST", "/plugins/{name}/enable") => (
             format!("{t}/plugins/{plugin}/enable"),

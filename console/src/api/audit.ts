@@ -33,10 +33,3 @@ export async function auditExport(tenant: string, filters: AuditFilters, format:
   if (!response.ok) throw await errorOf(response);
   return response.blob();
 }
-
-/** Entries of the last `hours`, newest first (the API answers oldest first). */
-export async function recentAudit(tenant: string, hours: number, count: number): Promise<AuditEntry[]> {
-  const since = new Date(Date.now() - hours * 3600_000).toISOString();
-  const page = await auditPage(tenant, { since, limit: 10_000 });
-  return page.entries.slice(-count).reverse();
-}

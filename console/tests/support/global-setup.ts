@@ -43,6 +43,10 @@ async function seed(api: Api): Promise<void> {
   await api.must('PUT', `/api/v1/tenants/${TENANT}/teams/platform`, { name: 'Platform team', parent: 'company', role: 'developer' });
   await api.must('PUT', `/api/v1/tenants/${TENANT}/teams/platform/members/${ADMIN_USER.username}`);
   for (let i = 0; i < 3; i++) await fetch(`${api.url}/t/${TENANT}/fn/hello/`);
+
+  // A function that prints (functions/faults), for the Monitoring page's logs.
+  await api.deploy(TENANT, 'printer', 'faults.wasm');
+  await fetch(`${api.url}/t/${TENANT}/fn/printer/print?hello%20from%20the%20printer`);
 }
 
 async function checkConsoleIsServed(url: string): Promise<void> {

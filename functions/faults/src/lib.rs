@@ -1,4 +1,5 @@
-//! wasi:http 0.2 proxy component that misbehaves on purpose, for sandbox tests (routes on the last path segment).
+//! wasi:http 0.2 proxy component that misbehaves on purpose, for sandbox tests (routes on the last path segment);
+//! `print` writes its query to stdout and stderr, `flood` prints 8 MiB.
 
 use std::io::{Read as _, Write as _};
 use wasi::http::outgoing_handler;
@@ -28,6 +29,12 @@ impl wasi::exports::http::incoming_handler::Guest for Faults {
             "env" => (200, std::env::vars().count().to_string()),
             "fetch" => fetch(query),
             "ok" => (200, "ok".to_owned()),
+            "print" => {
+                println!("out: {}", percent_decode(query));
+                eprintln!("err: {}", percent_decode(query));
+                (200, "printed".to_owned())
+            }
+            "flood" => (200, format!("printed {} bytes", flood())),
             _ => (404, "unknown fault".to_owned()),
         };
         respond(out, status, body.as_bytes());
@@ -57,6 +64,23 @@ fn grow() -> usize {
         chunks.push(std::hint::black_box(chunk));
     }
     chunks.len()
+}
+
+/// Prints a 1 MiB line, then lines until 8 MiB are out; returns the bytes printed.
+fn flood() -> usize {
+    let mut out = std::io::stdout().lock();
+    let long = "y".repeat(MIB);
+    let mut printed = 0;
+    let _ = writeln!(out, "{long}");
+    printed += long.len() + 1;
+    let mut i = 0u64;
+    while printed < 8 * MIB {
+        let line = format!("flood line {i}\n");
+        let _ = out.write_all(line.as_bytes());
+        printed += line.len();
+        i += 1;
+    }
+    printed
 }
 
 /// Outbound GET of the `url=` query parameter.

@@ -1,4 +1,5 @@
-//! Spin SDK 7 (wasi:http 0.3, async) component exercising the `default` key-value store and the `greeting` variable.
+//! Spin SDK 7 (wasi:http 0.3, async) component exercising the `default` key-value store and the `greeting` variable;
+//! `…/print` prints its query to stdout.
 
 use spin_sdk::http::body::IncomingBodyExt as _;
 use spin_sdk::http::{Method, Request, StatusCode};
@@ -13,6 +14,10 @@ fn text(status: StatusCode, body: impl Into<String>) -> Reply {
 #[http_service]
 async fn handle(req: Request) -> Reply {
     let path = req.uri().path().to_owned();
+    if path.ends_with("/print") {
+        println!("spin7 printed {}", req.uri().query().unwrap_or_default());
+        return text(StatusCode::OK, "printed");
+    }
     if path.ends_with("/var") {
         return match variables::get("greeting").await {
             Ok(v) => text(StatusCode::OK, v),

@@ -25,7 +25,7 @@ use crate::egress::AllowList;
 use crate::engine::EPOCH_TICK;
 use crate::sandbox::Sandbox;
 use crate::state::InstanceState;
-use crate::{InvokeError, Limits, Usage};
+use crate::{InvokeError, Limits, LogBuffer, Usage};
 
 /// How one plugin version runs for one tenant.
 pub struct FunctionConfig {
@@ -33,6 +33,8 @@ pub struct FunctionConfig {
     pub tenant: String,
     /// Plugin name (its key-value data is shared by all its versions).
     pub plugin: String,
+    /// The version enabled.
+    pub version: String,
     /// Resource limits.
     pub limits: Limits,
     /// Outbound hosts it may call.
@@ -45,6 +47,8 @@ pub struct FunctionConfig {
     pub grants: CapabilityGrants,
     /// Where its consumption is added up (shared by all its versions).
     pub usage: Arc<Usage>,
+    /// Where what it prints and its failed calls are kept (shared by all its versions).
+    pub logs: Arc<LogBuffer>,
 }
 
 /// An invocable HTTP function. Cheap to clone.
@@ -98,7 +102,9 @@ impl HttpFunction {
     /// plugin is at its concurrency limit.
     pub async fn handle(&self, request: http::Request<WasiBody>) -> Result<http::Response<WasiBody>, InvokeError> {
         let span = self.0.sandbox.call_span("wasi:http/handler");
-        self.handle_in(request).instrument(span).await
+        let result = self.handle_in(request).instrument(span.clone()).await;
+        span.in_scope(|| self.0.sandbox.log_failure(&result));
+        result
     }
 
     async fn handle_in(&self, request: http::Request<WasiBody>) -> Result<http::Response<WasiBody>, InvokeError> {

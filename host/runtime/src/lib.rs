@@ -1,6 +1,6 @@
 //! The PowerAutomation WebAssembly runtime: engines, the compiled-component
-//! cache, world detection, the sandbox (capabilities and limits) and the
-//! HTTP-function invoker.
+//! cache, world detection, the sandbox (capabilities and limits), the
+//! HTTP-function invoker and the plugins' logs.
 #![deny(missing_docs)]
 
 mod cache;
@@ -12,6 +12,8 @@ mod error;
 mod exports;
 mod http;
 mod limits;
+mod logs;
+mod output;
 mod plugin;
 mod sandbox;
 mod spin;
@@ -31,6 +33,8 @@ pub use engine::{PoolUse, Prepared, Runtime};
 pub use error::{InvokeError, LoadError};
 pub use http::{FunctionConfig, HttpFunction};
 pub use limits::Limits;
+pub use logs::{BUFFER_BYTES, BUFFER_LINES, LogBuffer, LogEntry, LogStream};
+pub use output::{MAX_LINE_BYTES, MAX_LINES_PER_CALL};
 pub use plugin::Plugin;
 pub use spin::{KeyValueBackend, KvScope};
 pub use steps::{StepComponent, StepContext, StepError};

@@ -10,6 +10,8 @@ use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError};
 
 use crate::egress::AllowList;
 use crate::http::FunctionConfig;
+use crate::logs::{LogStream, LogTarget};
+use crate::output::Capture;
 use crate::spin::SpinCtx;
 use crate::state::InstanceState;
 use crate::{InvokeError, Limits, Runtime, Usage};
@@ -22,12 +24,20 @@ pub(crate) struct Sandbox {
     pub(crate) fuel_consumed: AtomicU64,
     pub(crate) peak_memory: AtomicU64,
     pub(crate) usage: Arc<Usage>,
+    log: Arc<LogTarget>,
 }
 
 impl Sandbox {
     /// The sandbox of `config`'s plugin on `runtime`.
     pub(crate) fn new(runtime: &Runtime, config: FunctionConfig) -> Sandbox {
+        let log = Arc::new(LogTarget {
+            tenant: config.tenant.clone(),
+            plugin: config.plugin.clone(),
+            version: config.version,
+            buffer: config.logs,
+        });
         Sandbox {
+            log,
             allow: Arc::new(config.allowed_outbound_hosts),
             spin: SpinCtx {
                 kv: runtime.kv.clone(),
@@ -51,6 +61,7 @@ impl Sandbox {
             self.usage.clone(),
             self.limits.memory_mib,
             self.spin.clone(),
+            Capture::new(self.log.clone()),
         );
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -74,8 +85,9 @@ impl Sandbox {
         self.arm(&mut store.as_context_mut());
     }
 
-    /// Starts the clock of a new request on `store`.
+    /// Starts the clock and the output budget of a new request on `store`.
     pub(crate) fn arm(&self, store: &mut StoreContextMut<'_, InstanceState>) {
+        store.data().output.new_call();
         store.data_mut().deadline = Instant::now() + self.timeout();
         store.set_epoch_deadline(1);
     }
@@ -84,9 +96,10 @@ impl Sandbox {
         Duration::from_millis(self.limits.timeout_ms)
     }
 
-    /// Adds what a finished store consumed to the totals, and returns its
-    /// fuel and peak linear memory in bytes.
+    /// Records the store's unended output lines, adds what it consumed to
+    /// the totals, and returns its fuel and peak linear memory in bytes.
     pub(crate) fn record(&self, store: &Store<InstanceState>) -> (u64, u64) {
+        store.data().output.finish();
         let fuel = u64::MAX - store.get_fuel().unwrap_or(u64::MAX);
         let peak = store.data().limiter.peak_bytes as u64;
         self.fuel_consumed.fetch_add(fuel, Ordering::Relaxed);
@@ -108,6 +121,16 @@ impl Sandbox {
             fuel = tracing::field::Empty,
             memory.peak_bytes = tracing::field::Empty,
         )
+    }
+
+    /// Puts a call's failure in the plugin's log; refusals (the concurrency
+    /// limit) and suspended calls are not failures.
+    pub(crate) fn log_failure<T>(&self, result: &Result<T, InvokeError>) {
+        if let Err(e) = result
+            && !matches!(e, InvokeError::Busy { .. } | InvokeError::Suspended)
+        {
+            self.log.record(LogStream::Host, e.to_string());
+        }
     }
 
     /// Turns a guest failure into the error the caller sees.

@@ -1,5 +1,6 @@
-//! The per-instance state a store carries: WASI (which grants nothing),
-//! wasi:http with the plugin's egress policy, the memory limiter and Spin.
+//! The per-instance state a store carries: WASI (which grants nothing but
+//! stdout and stderr, captured for the plugin's log), wasi:http with the
+//! plugin's egress policy, the memory limiter and Spin.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,6 +11,8 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::egress::{AllowList, Egress};
 use crate::limits::MemoryLimiter;
+use crate::logs::LogStream;
+use crate::output::Capture;
 use crate::spin::{SpinCtx, SpinView};
 use crate::tools::ToolPeer;
 use crate::usage::Usage;
@@ -21,6 +24,8 @@ pub(crate) struct InstanceState {
     http: WasiHttpCtx,
     egress: Egress,
     pub(crate) limiter: MemoryLimiter,
+    /// What the guest prints.
+    pub(crate) output: Capture,
     spin: SpinCtx,
     /// The MCP client of the current tool request, if any.
     pub(crate) peer: Option<Arc<dyn ToolPeer>>,
@@ -31,11 +36,20 @@ pub(crate) struct InstanceState {
 }
 
 impl InstanceState {
-    /// A sandbox with no files, environment, sockets or inherited stdio; only
-    /// the granted outbound hosts, stores and variables.
-    pub(crate) fn new(allow: Arc<AllowList>, usage: Arc<Usage>, memory_mib: u64, spin: SpinCtx) -> Self {
+    /// A sandbox with no files, environment, sockets or inherited stdio
+    /// (stdout and stderr go to `output`); only the granted outbound hosts,
+    /// stores and variables.
+    pub(crate) fn new(
+        allow: Arc<AllowList>,
+        usage: Arc<Usage>,
+        memory_mib: u64,
+        spin: SpinCtx,
+        output: Capture,
+    ) -> Self {
         InstanceState {
             wasi: WasiCtx::builder()
+                .stdout(output.stream(LogStream::Stdout))
+                .stderr(output.stream(LogStream::Stderr))
                 .allow_tcp(false)
                 .allow_udp(false)
                 .allow_ip_name_lookup(false)
@@ -44,6 +58,7 @@ impl InstanceState {
             http: WasiHttpCtx::new(),
             egress: Egress { allow, usage },
             limiter: MemoryLimiter::new(memory_mib),
+            output,
             spin,
             peer: None,
             questions: 0,

@@ -71,7 +71,9 @@ impl StepComponent {
         peer: Arc<dyn ToolPeer>,
     ) -> Result<Result<String, StepError>, InvokeError> {
         let span = self.0.sandbox.call_span("workflow-step/run");
-        self.run_in(context, input, peer).instrument(span).await
+        let result = self.run_in(context, input, peer).instrument(span.clone()).await;
+        span.in_scope(|| self.0.sandbox.log_failure(&result));
+        result
     }
 
     async fn run_in(

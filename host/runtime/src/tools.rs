@@ -156,6 +156,17 @@ impl ToolServer {
         peer: Option<Arc<dyn ToolPeer>>,
         call: impl AsyncFnOnce(&mut Store<InstanceState>, &Instantiated) -> wasmtime::Result<R>,
     ) -> Result<R, InvokeError> {
+        let result = self.run_in(metered, peer, call).await;
+        self.0.sandbox.log_failure(&result);
+        result
+    }
+
+    async fn run_in<R>(
+        &self,
+        metered: bool,
+        peer: Option<Arc<dyn ToolPeer>>,
+        call: impl AsyncFnOnce(&mut Store<InstanceState>, &Instantiated) -> wasmtime::Result<R>,
+    ) -> Result<R, InvokeError> {
         let sandbox = &self.0.sandbox;
         let _permit = self
             .0

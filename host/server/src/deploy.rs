@@ -250,6 +250,7 @@ impl Deployments {
         let config = FunctionConfig {
             tenant: tenant.to_string(),
             plugin: plugin.to_string(),
+            version: version.to_string(),
             limits: request.limits.clone(),
             allowed_outbound_hosts: allow,
             key_value_stores: grants.key_value_stores.clone(),
@@ -260,6 +261,7 @@ impl Deployments {
                 sites: grants.sites.clone(),
             },
             usage: platform.metering.usage(tenant, plugin),
+            logs: platform.logs.buffer(tenant, plugin),
         };
         let plugin_handle = Plugin::new(&platform.runtime, &prepared, config);
         let catalog = match &plugin_handle {

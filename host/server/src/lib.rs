@@ -17,6 +17,7 @@ mod graphql;
 mod health;
 mod idp;
 mod invoke;
+mod logs;
 pub mod manifest;
 mod mcp;
 mod metering;

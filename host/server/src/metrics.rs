@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use prometheus::core::Collector;
+use prometheus::proto::MetricFamily;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
@@ -299,6 +300,30 @@ impl Metrics {
                 tracing::warn!(error = %e, "reading the workflow queue for /metrics");
             }
         }
+    }
+}
+
+impl Metrics {
+    /// The registry's families with only `tenant`'s series, brought up to
+    /// date first: what the tenant's monitoring endpoint reads.
+    pub async fn of_tenant(&self, platform: &Platform, tenant: &str) -> Vec<MetricFamily> {
+        self.refresh(platform).await;
+        self.families_of(tenant)
+    }
+
+    /// The families with only the series labelled `tenant` (families with no
+    /// tenant label, such as the instance pool's, are left out).
+    pub(crate) fn families_of(&self, tenant: &str) -> Vec<MetricFamily> {
+        let mut families = self.registry.gather();
+        for family in &mut families {
+            family.mut_metric().retain(|m| {
+                m.get_label()
+                    .iter()
+                    .any(|l| l.name() == "tenant" && l.value() == tenant)
+            });
+        }
+        families.retain(|f| !f.get_metric().is_empty());
+        families
     }
 }
 

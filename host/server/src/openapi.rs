@@ -8,7 +8,9 @@ use std::sync::LazyLock;
 use utoipa::PartialSchema;
 use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, Deprecated, HttpMethod, InfoBuilder, OpenApi, OpenApiBuilder, Paths,
@@ -125,6 +127,21 @@ fn query_parameters(action: &str) -> Vec<utoipa::openapi::path::Parameter> {
             params
         }
         "usage.read" => vec![query_parameter("period", string(Some(PERIOD_PATTERN)))],
+        "plugin.logs" => {
+            let since: RefOr<Schema> = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                .into();
+            let stream: RefOr<Schema> = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["stdout", "stderr", "host"]))
+                .into();
+            vec![
+                query_parameter("limit", integer(1, pa_runtime::BUFFER_LINES as i64)),
+                query_parameter("since", since),
+                query_parameter("stream", stream),
+            ]
+        }
         "run.list" => vec![
             query_parameter("workflow", string(Some(NAME_PATTERN))),
             query_parameter("limit", integer(1, 1000)),
@@ -177,6 +194,36 @@ fn success_media(e: &Endpoint) -> &'static [&'static str] {
         "run.events" => &["text/event-stream"],
         _ => &["application/json"],
     }
+}
+
+/// What an endpoint's summary does not say.
+fn description(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "monitoring.read" => {
+            "Per plugin: requests by status class, errors by code, limit hits, latency \
+             (percentiles and cumulative buckets), in-flight requests and the concurrency limit, \
+             fuel, peak memory and workflow step attempts: this tenant's series of the \
+             platform's metrics on the node that answers (each node of a cluster counts its own)."
+        }
+        "plugin.logs" => {
+            "The plugin's newest log lines, oldest first: what its instances printed to stdout \
+             and stderr (at most 2048 bytes a line, 200 lines a call) and its calls that failed \
+             on the host side (`stream` = `host`, `level` = `error`). Kept in memory by the node \
+             that answers (the last 1000 lines, each node its own); every node also emits them \
+             as `pa::guest` log events for log shipping."
+        }
+        _ => return None,
+    })
+}
+
+/// The schema of an endpoint's JSON answer, where the document says more
+/// than "an object".
+fn success_schema(action: &str) -> Option<RefOr<Schema>> {
+    Some(match action {
+        "monitoring.read" => api::monitoring::MonitoringReport::schema(),
+        "plugin.logs" => api::monitoring::LogPage::schema(),
+        _ => return None,
+    })
 }
 
 /// The outline of a workflow definition; the server checks the rest and
@@ -237,6 +284,9 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
     }
     for p in query_parameters(e.guard.action) {
         op = op.parameter(p);
+    }
+    if let Some(text) = description(e.guard.action) {
+        op = op.description(Some(text));
     }
     if let Some(retirement) = e.retired {
         op = op
@@ -306,7 +356,7 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
         let mut ok = ResponseBuilder::new().description("done");
         for media in success_media(e) {
             let schema: RefOr<Schema> = if *media == "application/json" {
-                ObjectBuilder::new().schema_type(Type::Object).into()
+                success_schema(e.guard.action).unwrap_or_else(|| ObjectBuilder::new().schema_type(Type::Object).into())
             } else {
                 ObjectBuilder::new().schema_type(Type::String).into()
             };

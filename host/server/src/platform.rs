@@ -27,6 +27,7 @@ use crate::capabilities::provider_hosts::InternalHosts;
 use crate::deploy::Deployments;
 use crate::first_party::FirstParty;
 use crate::invoke;
+use crate::logs::PluginLogs;
 use crate::metering::Metering;
 use crate::metrics::Metrics;
 use crate::quota_kv::QuotaKv;
@@ -138,6 +139,8 @@ pub struct Inner {
     pub deployments: Deployments,
     pub metrics: Metrics,
     pub metering: Arc<Metering>,
+    /// What each plugin printed recently, and its failed calls (this node's).
+    pub logs: PluginLogs,
     pub mcp: crate::mcp::Sessions,
     pub secrets: Secrets,
     /// Seals the secrets tenants store.
@@ -224,6 +227,7 @@ impl Platform {
             deployments: Deployments::new(config.tenant_concurrency),
             metrics,
             metering,
+            logs: PluginLogs::default(),
             mcp: crate::mcp::Sessions::new(secrets.mcp_state.clone()),
             secrets,
             sealer,

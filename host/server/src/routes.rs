@@ -170,6 +170,20 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Platform>)> {
             api::get_version,
         ),
         endpoint(
+            Method::GET,
+            "/api/v1/tenants/{tenant}/plugins/{name}/logs",
+            Tenant(PluginRead),
+            "plugin.logs",
+            api::monitoring::logs,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/tenants/{tenant}/monitoring",
+            Tenant(PluginRead),
+            "monitoring.read",
+            api::monitoring::monitoring,
+        ),
+        endpoint(
             Method::POST,
             "/api/v1/tenants/{tenant}/plugins/{name}/enable",
             Tenant(PluginEnable),

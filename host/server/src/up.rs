@@ -48,12 +48,16 @@ pub async fn router(manifest_path: &Path, data_dir: &Path) -> anyhow::Result<Rou
         let config = FunctionConfig {
             tenant: LOCAL_TENANT.to_string(),
             plugin: format!("{}-{id}", app.name),
+            // The manifest's files as they are now, not a stored version.
+            version: "local".to_string(),
             limits: Limits::default(),
             allowed_outbound_hosts: AllowList::parse(&spec.allowed_outbound_hosts)?,
             key_value_stores: spec.key_value_stores.clone(),
             variables: spec.variables.clone(),
             grants: Default::default(),
             usage: Default::default(),
+            // Printed lines reach the terminal as `pa::guest` log events.
+            logs: Default::default(),
         };
         let Plugin::Http(function) = Plugin::new(&runtime, &prepared, config) else {
             anyhow::bail!("component `{id}` is an MCP tool server; `pa up` serves HTTP components");

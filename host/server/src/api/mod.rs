@@ -7,6 +7,7 @@ pub mod capabilities;
 pub mod first_party;
 pub mod identity;
 pub mod keys;
+pub mod monitoring;
 pub mod orchestrator;
 pub mod providers;
 pub mod teams;
