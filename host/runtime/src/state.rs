@@ -21,7 +21,7 @@ pub(crate) struct InstanceState {
     http: WasiHttpCtx,
     egress: Egress,
     pub(crate) limiter: MemoryLimiter,
-    spin: SpinCtx,
+    spin: Arc<SpinCtx>,
     /// The MCP client of the current tool request, if any.
     pub(crate) peer: Option<Arc<dyn ToolPeer>>,
     /// Questions asked through `sample`/`elicit` so far (for their keys).
@@ -33,7 +33,7 @@ pub(crate) struct InstanceState {
 impl InstanceState {
     /// A sandbox with no files, environment, sockets or inherited stdio; only
     /// the granted outbound hosts, stores and variables.
-    pub(crate) fn new(allow: Arc<AllowList>, usage: Arc<Usage>, memory_mib: u64, spin: SpinCtx) -> Self {
+    pub(crate) fn new(allow: Arc<AllowList>, usage: Arc<Usage>, memory_mib: u64, spin: Arc<SpinCtx>) -> Self {
         InstanceState {
             wasi: WasiCtx::builder()
                 .allow_tcp(false)
