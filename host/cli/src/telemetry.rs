@@ -24,15 +24,15 @@ use tracing_subscriber::{EnvFilter, Layer, Registry, filter::Targets};
 /// The OTLP/HTTP path of traces under a collector's base URL.
 const TRACES_PATH: &str = "/v1/traces";
 
-/// The tracer provider of the process; flush it with [`Telemetry::shutdown`].
+/// The tracer provider of the process, if any; flush it with [`Telemetry::shutdown`].
 pub struct Telemetry {
-    provider: SdkTracerProvider,
+    provider: Option<SdkTracerProvider>,
 }
 
 impl Telemetry {
     /// Exports the spans still buffered and stops the exporter.
     pub async fn shutdown(self) {
-        let provider = self.provider;
+        let Some(provider) = self.provider else { return };
         // The batch processor runs on the runtime; its shutdown blocks until
         // the last batch is sent, so it must not hold a worker thread.
         match tokio::task::spawn_blocking(move || provider.shutdown()).await {
@@ -63,8 +63,9 @@ fn non_empty_env(name: &str) -> Option<String> {
 }
 
 /// The tracer provider: exporting in batches when an endpoint is configured,
-/// otherwise only giving spans their ids (for the logs).
-fn provider() -> anyhow::Result<SdkTracerProvider> {
+/// otherwise only giving spans their ids (for the JSON logs); `None` when
+/// neither is wanted, so that spans cost nothing.
+fn provider(json_logs: bool) -> anyhow::Result<Option<SdkTracerProvider>> {
     let mut resource = Resource::builder();
     if non_empty_env("OTEL_SERVICE_NAME").is_none() {
         resource = resource.with_service_name("pa");
@@ -89,20 +90,24 @@ fn provider() -> anyhow::Result<SdkTracerProvider> {
             let exporter = exporter
                 .build()
                 .map_err(|e| anyhow::anyhow!("cannot set up the OTLP exporter: {e}"))?;
-            builder
-                .with_span_processor(BatchSpanProcessor::builder(exporter, Tokio).build())
-                .build()
+            Some(
+                builder
+                    .with_span_processor(BatchSpanProcessor::builder(exporter, Tokio).build())
+                    .build(),
+            )
         }
-        None => builder.build(),
+        None if json_logs => Some(builder.build()),
+        None => None,
     })
 }
 
 /// Installs the process's subscriber: log lines filtered by `PA_LOG`, and
-/// the platform's spans given to OpenTelemetry whatever `PA_LOG` says.
+/// the platform's spans given to OpenTelemetry whatever `PA_LOG` says (when
+/// they are exported or JSON log lines carry their ids).
 pub fn init() -> anyhow::Result<Telemetry> {
-    let provider = provider()?;
-    let filter = EnvFilter::try_from_env("PA_LOG").unwrap_or_else(|_| "info".into());
     let json = std::env::var("PA_LOG_FORMAT").as_deref() == Ok("json");
+    let provider = provider(json)?;
+    let filter = EnvFilter::try_from_env("PA_LOG").unwrap_or_else(|_| "info".into());
     let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let logs = if json {
         logs.json()
@@ -111,14 +116,16 @@ pub fn init() -> anyhow::Result<Telemetry> {
     } else {
         logs.boxed()
     };
-    let spans = tracing_opentelemetry::layer()
-        .with_tracer(provider.tracer("pa"))
-        .with_threads(false)
-        .with_filter(
-            Targets::new()
-                .with_target("pa_server", Level::INFO)
-                .with_target("pa_runtime", Level::INFO),
-        );
+    let spans = provider.as_ref().map(|provider| {
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("pa"))
+            .with_threads(false)
+            .with_filter(
+                Targets::new()
+                    .with_target("pa_server", Level::INFO)
+                    .with_target("pa_runtime", Level::INFO),
+            )
+    });
     tracing_subscriber::registry()
         .with(logs.with_filter(filter))
         .with(spans)

@@ -228,7 +228,7 @@ impl HandlerState for P3Handler {
             view: <InstanceState as WasiHttpView>::http,
             expiration: Expiry {
                 timeout: self.sandbox.timeout(),
-                sleep: None,
+                sleep: Box::pin(tokio::time::sleep(P3_IDLE)),
             },
             state: P3Worker {
                 sandbox: self.sandbox.clone(),
@@ -276,20 +276,23 @@ impl WorkerState for P3Worker {
 /// its timeout (the second line of defence the handler asks for).
 struct Expiry {
     timeout: Duration,
-    sleep: Option<(Instant, Pin<Box<tokio::time::Sleep>>)>,
+    /// One timer, moved to each new deadline.
+    sleep: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl WorkerExpiration for Expiry {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>, status: WorkerStatus, start: Instant) -> Poll<()> {
         let this = self.get_mut();
-        let deadline = start
-            + match status {
-                WorkerStatus::Idle => P3_IDLE,
-                WorkerStatus::Requests | WorkerStatus::PostReturn => this.timeout + EPOCH_TICK * 4,
-            };
-        if this.sleep.as_ref().is_none_or(|(at, _)| *at != deadline) {
-            this.sleep = Some((deadline, Box::pin(tokio::time::sleep_until(deadline.into()))));
+        let deadline = tokio::time::Instant::from_std(
+            start
+                + match status {
+                    WorkerStatus::Idle => P3_IDLE,
+                    WorkerStatus::Requests | WorkerStatus::PostReturn => this.timeout + EPOCH_TICK * 4,
+                },
+        );
+        if this.sleep.deadline() != deadline {
+            this.sleep.as_mut().reset(deadline);
         }
-        this.sleep.as_mut().expect("set above").1.as_mut().poll(cx)
+        this.sleep.as_mut().poll(cx)
     }
 }

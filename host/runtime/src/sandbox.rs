@@ -20,7 +20,7 @@ use crate::{InvokeError, Limits, Runtime, Usage};
 pub(crate) struct Sandbox {
     pub(crate) limits: Limits,
     allow: Arc<AllowList>,
-    spin: SpinCtx,
+    spin: Arc<SpinCtx>,
     pub(crate) fuel_consumed: AtomicU64,
     pub(crate) peak_memory: AtomicU64,
     pub(crate) usage: Arc<Usage>,
@@ -39,15 +39,15 @@ impl Sandbox {
         Sandbox {
             log,
             allow: Arc::new(config.allowed_outbound_hosts),
-            spin: SpinCtx {
+            spin: Arc::new(SpinCtx {
                 kv: runtime.kv.clone(),
                 capabilities: runtime.capabilities.clone(),
-                grants: Arc::new(config.grants),
+                grants: config.grants,
                 tenant: config.tenant,
                 plugin: config.plugin,
-                stores: Arc::new(config.key_value_stores),
-                variables: Arc::new(config.variables),
-            },
+                stores: config.key_value_stores,
+                variables: config.variables,
+            }),
             limits: config.limits,
             usage: config.usage,
             fuel_consumed: AtomicU64::new(0),

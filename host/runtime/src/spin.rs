@@ -56,15 +56,14 @@ pub trait KeyValueBackend: Send + Sync + 'static {
 
 /// What one plugin's instances may use: its key-value stores, variables and
 /// granted capabilities.
-#[derive(Clone)]
 pub(crate) struct SpinCtx {
     pub(crate) kv: Arc<dyn KeyValueBackend>,
     pub(crate) capabilities: Arc<dyn Capabilities>,
-    pub(crate) grants: Arc<CapabilityGrants>,
+    pub(crate) grants: CapabilityGrants,
     pub(crate) tenant: String,
     pub(crate) plugin: String,
-    pub(crate) stores: Arc<Vec<String>>,
-    pub(crate) variables: Arc<HashMap<String, String>>,
+    pub(crate) stores: Vec<String>,
+    pub(crate) variables: HashMap<String, String>,
 }
 
 impl SpinCtx {

@@ -26,7 +26,7 @@ pub(crate) struct InstanceState {
     pub(crate) limiter: MemoryLimiter,
     /// What the guest prints.
     pub(crate) output: Capture,
-    spin: SpinCtx,
+    spin: Arc<SpinCtx>,
     /// The MCP client of the current tool request, if any.
     pub(crate) peer: Option<Arc<dyn ToolPeer>>,
     /// Questions asked through `sample`/`elicit` so far (for their keys).
@@ -43,7 +43,7 @@ impl InstanceState {
         allow: Arc<AllowList>,
         usage: Arc<Usage>,
         memory_mib: u64,
-        spin: SpinCtx,
+        spin: Arc<SpinCtx>,
         output: Capture,
     ) -> Self {
         InstanceState {

@@ -1,7 +1,6 @@
 //! Calling HTTP functions: `/t/{tenant}/fn/{plugin}/…` for the platform,
 //! and the request/response conversion `pa up` shares.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -13,7 +12,7 @@ use http_body_util::BodyExt;
 use pa_runtime::{HttpFunction, Plugin, WasiBody};
 
 use crate::auth::{self, Permission};
-use crate::deploy::Access;
+use crate::deploy::{Access, Live};
 use crate::error::ApiError;
 use crate::platform::Platform;
 use crate::{metrics, telemetry};
@@ -72,19 +71,25 @@ pub async fn call(function: &HttpFunction, request: http::Request<WasiBody>) -> 
     Ok(function.handle(request).await?.map(Body::new))
 }
 
+/// The names in a function's path.
+#[derive(serde::Deserialize)]
+pub struct Target {
+    tenant: String,
+    plugin: String,
+}
+
 /// `ANY /t/{tenant}/fn/{plugin}[/…]`.
 pub async fn function(
     State(platform): State<Platform>,
-    Path(params): Path<HashMap<String, String>>,
+    Path(Target { tenant, plugin }): Path<Target>,
     request: Request,
 ) -> Response {
-    let tenant = params.get("tenant").cloned().unwrap_or_default();
-    let plugin = params.get("plugin").cloned().unwrap_or_default();
     telemetry::record_target(&tenant, &plugin);
     let started = Instant::now();
-    let result = run(&platform, &tenant, &plugin, request).await;
+    let live = platform.deployments.get(&tenant, &plugin);
+    let result = run(&platform, live.as_deref(), &tenant, &plugin, request).await;
     // Metrics name only enabled functions: any path can be asked for.
-    let (tenant, plugin) = if platform.deployments.get(&tenant, &plugin).is_some() {
+    let (tenant, plugin) = if live.is_some() {
         (tenant.as_str(), plugin.as_str())
     } else {
         (metrics::UNKNOWN, metrics::UNKNOWN)
@@ -116,11 +121,15 @@ fn limit_name(e: &ApiError) -> Option<&'static str> {
     }
 }
 
-async fn run(platform: &Platform, tenant: &str, plugin: &str, request: Request) -> Result<Response, ApiError> {
-    let live = platform
-        .deployments
-        .get(tenant, plugin)
-        .ok_or_else(|| ApiError::not_found(format!("no enabled function `{plugin}` in tenant `{tenant}`")))?;
+async fn run(
+    platform: &Platform,
+    live: Option<&Live>,
+    tenant: &str,
+    plugin: &str,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let live =
+        live.ok_or_else(|| ApiError::not_found(format!("no enabled function `{plugin}` in tenant `{tenant}`")))?;
     if live.access == Access::ApiKey {
         let headers = request.headers();
         telemetry::auth(tenant, async {

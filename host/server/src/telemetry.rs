@@ -7,7 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::extract::MatchedPath;
-use axum::http::{HeaderMap, Request, Response};
+use axum::http::{HeaderMap, Method, Request, Response};
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tower_http::trace::{DefaultOnResponse, OnResponse};
@@ -18,16 +18,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 /// route, and the tenant and plugin once a handler knows them; its parent is
 /// the caller's trace when the request carries a valid `traceparent`.
 pub fn request_span<B>(request: &Request<B>) -> Span {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
-    let name = if route.is_empty() {
-        request.method().to_string()
-    } else {
-        format!("{} {route}", request.method())
-    };
+    let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
     let request_id = request
         .headers()
         .get("x-request-id")
@@ -35,23 +26,39 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
         .unwrap_or_default();
     let span = tracing::info_span!(
         "request",
-        otel.name = %name,
+        otel.name = %SpanName(request.method(), route),
         otel.kind = "server",
         otel.status_code = tracing::field::Empty,
         method = %request.method(),
         uri = %request.uri(),
         version = ?request.version(),
-        http.route = %route,
+        http.route = route.unwrap_or_default(),
         http.response.status_code = tracing::field::Empty,
         request_id,
         tenant = tracing::field::Empty,
         plugin = tracing::field::Empty,
     );
+    // No subscriber wants the span (tracing is off): skip the propagation.
+    if span.is_disabled() {
+        return span;
+    }
     let parent = TraceContextPropagator::new().extract(&Headers(request.headers()));
     // Without a subscriber that tracks OpenTelemetry data (a library user's,
     // a test's) there is no parent to set: the span stays a root.
     let _ = span.set_parent(parent);
     span
+}
+
+/// A request span's name: the method and the matched route, if any.
+struct SpanName<'a>(&'a Method, Option<&'a str>);
+
+impl std::fmt::Display for SpanName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Some(route) => write!(f, "{} {route}", self.0),
+            None => write!(f, "{}", self.0),
+        }
+    }
 }
 
 /// Records the status on the request span, then logs like tower-http does.
