@@ -127,6 +127,8 @@ impl Pool {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A connection to a local file does not go stale: no ping per acquire.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(Pool::Sqlite(pool))

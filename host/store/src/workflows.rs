@@ -111,7 +111,7 @@ impl StepRow {
     }
 }
 
-/// A run with all its steps, as one transaction sees them.
+/// A run with its steps (all, or those asked for), as one transaction sees them.
 #[derive(Debug, Clone)]
 pub struct RunSnapshot {
     /// The run.
@@ -161,34 +161,72 @@ pub struct Claim {
     pub attempt: i64,
 }
 
-/// Inserts or replaces a step row (a macro: the statement is built for each backend's executor).
-macro_rules! upsert_step {
-    ($executor:expr, $step:expr) => {{
-        let step: &StepRow = $step;
-        sqlx::query(&format!(
-            "INSERT INTO workflow_steps ({STEP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, attempt = excluded.attempt, \
-             seq = excluded.seq, ready_at = excluded.ready_at, lease_owner = excluded.lease_owner, \
-             lease_until = excluded.lease_until, input = excluded.input, output = excluded.output, \
-             error = excluded.error, decided_by = excluded.decided_by, started_at = excluded.started_at, \
-             finished_at = excluded.finished_at"
-        ))
-        .bind(&step.run_id)
-        .bind(&step.step_id)
-        .bind(&step.state)
-        .bind(step.attempt)
-        .bind(step.seq)
-        .bind(&step.ready_at)
-        .bind(&step.lease_owner)
-        .bind(&step.lease_until)
-        .bind(&step.input)
-        .bind(&step.output)
-        .bind(&step.error)
-        .bind(&step.decided_by)
-        .bind(&step.started_at)
-        .bind(&step.finished_at)
-        .execute($executor)
-        .await?
+/// Inserts or replaces step rows in one statement (a macro: the statement is
+/// built for each backend's executor).
+macro_rules! upsert_steps {
+    ($executor:expr, $steps:expr) => {{
+        let steps: &[StepRow] = $steps;
+        if !steps.is_empty() {
+            let rows: Vec<String> = (0..steps.len())
+                .map(|i| {
+                    let params: Vec<String> = (1..=14).map(|n| format!("${}", i * 14 + n)).collect();
+                    format!("({})", params.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO workflow_steps ({STEP_COLUMNS}) VALUES {} \
+                 ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, attempt = excluded.attempt, \
+                 seq = excluded.seq, ready_at = excluded.ready_at, lease_owner = excluded.lease_owner, \
+                 lease_until = excluded.lease_until, input = excluded.input, output = excluded.output, \
+                 error = excluded.error, decided_by = excluded.decided_by, started_at = excluded.started_at, \
+                 finished_at = excluded.finished_at",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for step in steps {
+                query = query
+                    .bind(&step.run_id)
+                    .bind(&step.step_id)
+                    .bind(&step.state)
+                    .bind(step.attempt)
+                    .bind(step.seq)
+                    .bind(&step.ready_at)
+                    .bind(&step.lease_owner)
+                    .bind(&step.lease_until)
+                    .bind(&step.input)
+                    .bind(&step.output)
+                    .bind(&step.error)
+                    .bind(&step.decided_by)
+                    .bind(&step.started_at)
+                    .bind(&step.finished_at);
+            }
+            query.execute($executor).await?;
+        }
+    }};
+}
+
+/// The step rows of a run in order, all of them or only those named (a
+/// macro: the query is built for each backend's executor).
+macro_rules! select_steps {
+    ($executor:expr, $run_id:expr, $only:expr) => {{
+        let only: Option<&[String]> = $only;
+        let filter = match only {
+            Some(ids) => {
+                let list: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
+                format!(" AND step_id IN ({})", list.join(", "))
+            }
+            None => String::new(),
+        };
+        let sql = format!("SELECT {STEP_COLUMNS} FROM workflow_steps WHERE run_id = $1{filter} ORDER BY seq, step_id");
+        let mut query = sqlx::query_as(&sql).bind($run_id);
+        for id in only.unwrap_or_default() {
+            query = query.bind(id);
+        }
+        if only.is_some_and(|ids| ids.is_empty()) {
+            Vec::new()
+        } else {
+            query.fetch_all($executor).await?
+        }
     }};
 }
 
@@ -281,9 +319,7 @@ impl Store {
             .bind(&run.finished_at)
             .execute(&mut *tx)
             .await?;
-            for step in steps {
-                upsert_step!(&mut *tx, step);
-            }
+            upsert_steps!(&mut *tx, steps);
             tx.commit().await?;
             Ok(())
         })
@@ -306,6 +342,19 @@ impl Store {
             .bind(id)
             .fetch_all(pool)
             .await?;
+            Ok(Some(RunSnapshot { run, steps }))
+        })
+    }
+
+    /// The run `id` with only its steps named in `steps`.
+    pub async fn run_steps(&self, id: &str, steps: &[String]) -> Result<Option<RunSnapshot>, StoreError> {
+        on_pool!(self, |pool| {
+            let run: Option<Run> = sqlx::query_as(&format!("SELECT {RUN_COLUMNS} FROM workflow_runs WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            let Some(run) = run else { return Ok(None) };
+            let steps = select_steps!(pool, id, Some(steps));
             Ok(Some(RunSnapshot { run, steps }))
         })
     }
@@ -391,11 +440,13 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Changes run `run_id` as `decide` says, given the run and all its steps
-    /// as they are while the run is held; returns what `decide` returned.
+    /// Changes run `run_id` as `decide` says, given the run and its steps (all,
+    /// or only those named in `steps`) as they are while the run is held;
+    /// returns what `decide` returned.
     pub async fn transition_run<T>(
         &self,
         run_id: &str,
+        steps: Option<&[String]>,
         decide: impl FnOnce(&RunSnapshot) -> Result<(Transition, T), StoreError>,
     ) -> Result<T, StoreError> {
         let _writer = self.sqlite_writer().await;
@@ -413,16 +464,9 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             let run = run.ok_or_else(|| StoreError::NotFound(format!("run `{run_id}`")))?;
-            let steps = sqlx::query_as(&format!(
-                "SELECT {STEP_COLUMNS} FROM workflow_steps WHERE run_id = $1 ORDER BY seq, step_id"
-            ))
-            .bind(run_id)
-            .fetch_all(&mut *tx)
-            .await?;
+            let steps = select_steps!(&mut *tx, run_id, steps);
             let (transition, result) = decide(&RunSnapshot { run, steps })?;
-            for step in &transition.steps {
-                upsert_step!(&mut *tx, step);
-            }
+            upsert_steps!(&mut *tx, &transition.steps);
             if let Some(change) = &transition.run {
                 sqlx::query(
                     "UPDATE workflow_runs SET state = $1, output = $2, error = $3, updated_at = $4, \

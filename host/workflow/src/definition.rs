@@ -15,7 +15,7 @@
 //!     tool: { plugin: site, name: publish, arguments: { text: "${steps.recognise.output.text}" } }
 //! ```
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -317,6 +317,23 @@ impl Definition {
         Ok(needs)
     }
 
+    /// The steps that need step `id`.
+    pub fn dependents<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Step> {
+        self.steps.iter().filter(move |s| s.needs.iter().any(|n| n == id))
+    }
+
+    /// The steps no other step needs: their outputs are the run's, and once
+    /// they have all finished so has every step (a step starts only after
+    /// what it needs has finished).
+    pub fn last_steps(&self) -> impl Iterator<Item = &Step> {
+        let needed: HashSet<&str> = self
+            .steps
+            .iter()
+            .flat_map(|s| s.needs.iter().map(String::as_str))
+            .collect();
+        self.steps.iter().filter(move |s| !needed.contains(s.id.as_str()))
+    }
+
     /// Refuses a cycle, naming the steps on it.
     fn check_acyclic(&self, index: &HashMap<&str, usize>) -> Result<(), Invalid> {
         #[derive(Clone, Copy, PartialEq)]
@@ -466,6 +483,34 @@ impl Step {
         Ok(())
     }
 
+    /// The steps whose outputs its `${…}` references name (its
+    /// compensation's included).
+    pub fn references(&self) -> BTreeSet<String> {
+        let mut texts: Vec<&str> = Vec::new();
+        texts.extend(self.for_each.as_deref());
+        texts.extend(self.when.as_ref().map(|c| c.value.as_str()));
+        texts.extend(self.approval.as_ref().and_then(|a| a.message.as_deref()));
+        let undo = self.compensate.as_ref();
+        let values = [
+            self.component.as_ref().map(|c| &c.input),
+            self.tool.as_ref().map(|t| &t.arguments),
+            self.workflow.as_ref().map(|w| &w.input),
+            undo.and_then(|u| u.component.as_ref()).map(|c| &c.input),
+            undo.and_then(|u| u.tool.as_ref()).map(|t| &t.arguments),
+        ];
+        for value in values.into_iter().flatten() {
+            strings(value, &mut texts);
+        }
+        texts
+            .into_iter()
+            .flat_map(|text| template::references(text).unwrap_or_default())
+            .filter_map(|r| match r {
+                Reference::Step(id, _) => Some(id),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn check_policy(&self) -> Result<(), Invalid> {
         let id = &self.id;
         let retry = &self.retry;
@@ -487,6 +532,16 @@ impl Step {
             return Err(Invalid(format!("step `{id}`: wait.seconds is at most a year")));
         }
         Ok(())
+    }
+}
+
+/// Every string inside a JSON value.
+fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::String(text) => out.push(text),
+        Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        Value::Object(fields) => fields.values().for_each(|v| strings(v, out)),
+        _ => {}
     }
 }
 

@@ -4,7 +4,7 @@
 //! worker takes the step once its lease runs out, and the step's idempotency
 //! key (the same for every attempt) lets the component do its effect once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -307,7 +307,7 @@ impl<R: StepRunner> Engine<R> {
     /// [`MAX_CHAIN`] times, a step of the same run that this made ready, taken
     /// in the same transaction (no separate claim, no second read of the run).
     async fn execute(&self, claim: Claim) -> Result<(), EngineError> {
-        let Some(snapshot) = self.store.run(None, &claim.run_id).await? else {
+        let Some(snapshot) = self.store.run_steps(&claim.run_id, &[]).await? else {
             return Ok(());
         };
         let mut next = Some((claim, snapshot));
@@ -329,6 +329,19 @@ impl<R: StepRunner> Engine<R> {
             Some(original) => (find(&definition, original)?, true),
             None => (find(&definition, &claim.step_id)?, false),
         };
+        // The outputs the step reads, if the snapshot lacks some.
+        let read: Vec<String> = step.references().into_iter().collect();
+        let fetched;
+        let snapshot = if read.iter().all(|id| snapshot.step(id).is_some()) {
+            snapshot
+        } else {
+            fetched = self.store.run_steps(&run.id, &read).await?;
+            match &fetched {
+                Some(fetched) => fetched,
+                None => return Ok(None),
+            }
+        };
+        let run = &snapshot.run;
         let input: Value = serde_json::from_str(&run.input).unwrap_or(Value::Null);
         let outputs: Vec<(String, Value)> = snapshot
             .steps
@@ -499,14 +512,18 @@ impl<R: StepRunner> Engine<R> {
         let owner = self.owner.clone();
         let claim = claim.clone();
         let lease_until = at(self.lease);
-        let (ended, next) = self
+        let rows = match &outcome {
+            Outcome::Failed(_) => None,
+            _ => rows_to_finish(definition, &claim.step_id),
+        };
+        let (ended, next, wake) = self
             .store
-            .transition_run(&claim.run_id, |snapshot| {
+            .transition_run(&claim.run_id, rows.as_deref(), |snapshot| {
                 let held = snapshot.step(&claim.step_id).is_some_and(|s| {
                     s.state == "running" && s.lease_owner.as_deref() == Some(&owner) && s.attempt == claim.attempt
                 });
                 if !held {
-                    return Ok((Transition::default(), (None, None)));
+                    return Ok((Transition::default(), (None, None, false)));
                 }
                 let mut plan = Plan::new(snapshot, definition);
                 plan.record(&claim.step_id, outcome, input.as_ref());
@@ -516,21 +533,31 @@ impl<R: StepRunner> Engine<R> {
                     None
                 };
                 let (transition, ended, after) = plan.finish();
-                Ok((transition, (ended, next.map(|claim| (claim, after)))))
+                // Steps made ready that this worker does not take are work for the others.
+                let wake = transition.steps.iter().any(|s| s.state == "ready");
+                Ok((transition, (ended, next.map(|claim| (claim, after)), wake)))
             })
             .await?;
-        self.after(ended).await?;
+        if wake {
+            self.work.notify_waiters();
+        }
+        self.tell_parent(ended).await?;
         Ok(next)
     }
 
-    /// Tells a parent run that its child ended, and wakes the workers.
+    /// Wakes the workers, and tells a parent run that its child ended.
     async fn after(&self, ended: Option<Run>) -> Result<(), EngineError> {
         self.work.notify_waiters();
+        self.tell_parent(ended).await
+    }
+
+    /// Tells a parent run that `ended`, its child, ended.
+    async fn tell_parent(&self, ended: Option<Run>) -> Result<(), EngineError> {
         let Some(child) = ended else { return Ok(()) };
         let (Some(parent), Some(step)) = (&child.parent_run, &child.parent_step) else {
             return Ok(());
         };
-        let snapshot = self.store.run(None, parent).await?;
+        let snapshot = self.store.run_steps(parent, &[]).await?;
         let Some(snapshot) = snapshot else { return Ok(()) };
         let definition = self
             .definition(&snapshot.run.tenant, &snapshot.run.workflow, snapshot.run.version)
@@ -550,7 +577,7 @@ impl<R: StepRunner> Engine<R> {
         let child_id = child.id.clone();
         let ended = self
             .store
-            .transition_run(parent, |snapshot| {
+            .transition_run(parent, None, |snapshot| {
                 let waiting = snapshot.step(step).is_some_and(|s| {
                     s.state == "waiting" && s.output.as_deref() == Some(json(&Value::String(child_id.clone())).as_str())
                 });
@@ -593,7 +620,7 @@ impl<R: StepRunner> Engine<R> {
         let decision = serde_json::json!({ "approved": approve, "by": by, "comment": comment });
         let ended = self
             .store
-            .transition_run(run_id, |snapshot| {
+            .transition_run(run_id, None, |snapshot| {
                 let waiting = snapshot.step(step_id).is_some_and(|s| s.state == "waiting");
                 if !waiting {
                     return Err(StoreError::Conflict(format!(
@@ -632,7 +659,7 @@ impl<R: StepRunner> Engine<R> {
             .ok_or_else(|| EngineError::NotFound(format!("run `{run_id}` not found")))?;
         let ended = self
             .store
-            .transition_run(run_id, |snapshot| {
+            .transition_run(run_id, None, |snapshot| {
                 if ENDED.contains(&snapshot.run.state.as_str()) {
                     return Err(StoreError::Conflict(format!(
                         "run `{run_id}` has already {}",
@@ -708,6 +735,23 @@ fn action_of(step: &Step, context: &Context<'_>) -> Result<Action, EngineError> 
         name: call.name.clone(),
         arguments: render(context, &call.arguments)?,
     })
+}
+
+/// The step rows finishing step `id` (not as a failure) reads: the step, the
+/// steps it may make ready with the rows they need and read, and the last
+/// steps (whether the run has ended, and its output); all for a compensation.
+fn rows_to_finish(definition: &Definition, id: &str) -> Option<Vec<String>> {
+    if id.starts_with(COMPENSATE) {
+        return None;
+    }
+    let mut rows = BTreeSet::from([id.to_string()]);
+    for next in definition.dependents(id) {
+        rows.insert(next.id.clone());
+        rows.extend(next.needs.iter().cloned());
+        rows.extend(next.references());
+    }
+    rows.extend(definition.last_steps().map(|s| s.id.clone()));
+    Some(rows.into_iter().collect())
 }
 
 /// A step whose needs are met: a wait becomes ready at its time, the rest
@@ -830,7 +874,8 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// Makes every step whose needs are met ready, and ends the run when all are done.
+    /// Makes every step (of those read) whose needs are met ready, and ends
+    /// the run when all are done (the last steps are always read).
     fn advance(&mut self) {
         if self.run.state != "running" {
             return;
