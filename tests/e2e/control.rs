@@ -801,6 +801,20 @@ async fn users_sign_in_and_bad_credentials_get_401(backend: Backend) {
     let (status, teams) = status_with(&platform, &bob, "/api/v1/tenants/acme/teams").await;
     assert_eq!(status, 200);
     assert!(teams.to_string().contains("\"members\":[\"bob\"]"), "{teams}");
+    let (_, me) = status_with(&platform, &bob, "/api/v1/auth/me").await;
+    let acme = &me["tenants"][0];
+    assert_eq!(
+        (acme["tenant"].as_str(), acme["role"].as_str()),
+        (Some("acme"), Some("viewer")),
+        "{me}"
+    );
+    assert!(
+        acme["permissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("plugin.upload")),
+        "/auth/me says what the team's role adds: {me}"
+    );
     let (status, _) = admin
         .send(Method::DELETE, "/api/v1/tenants/acme/teams/web/members/bob", None)
         .await;

@@ -146,7 +146,9 @@ pub async fn me(State(platform): State<Platform>, caller: Caller) -> Result<Resp
     };
     let mut tenants = Vec::new();
     for (tenant, role) in roles {
-        let permissions: Vec<_> = role_permissions(&platform, &tenant, &role)
+        // What the API applies: the role, its teams' roles, admin for a platform admin.
+        let permissions: Vec<_> = caller
+            .permissions_in(&platform, &tenant)
             .await?
             .iter()
             .map(|p| p.name())
