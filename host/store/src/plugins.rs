@@ -1,6 +1,6 @@
 //! Uploaded plugin versions (immutable) and the enabled deployment of each plugin.
 
-use crate::db::{now, on_pool};
+use crate::db::{begin_write, now, on_pool};
 use crate::{Store, StoreError};
 
 /// An uploaded plugin version.
@@ -50,7 +50,9 @@ impl Store {
     pub async fn put_version(&self, tenant: &str, v: &PluginVersion) -> Result<PutOutcome, StoreError> {
         let at = now();
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            // A write lock from the start: SQLite cannot turn a read that saw
+            // an older snapshot into a write (it would answer "database is locked").
+            let mut tx = pool.begin_with(begin_write(pool)).await?;
             let existing: Option<String> = sqlx::query_scalar(
                 "SELECT sha256 FROM plugin_versions WHERE tenant = $1 AND name = $2 AND version = $3",
             )
