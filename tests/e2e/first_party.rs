@@ -91,7 +91,7 @@ async fn the_platform_offers_its_components_and_refuses_unknown_ones() {
     // An unknown name creates no tenant; an unknown component is 404.
     let unknown = json!({ "id": "newco", "first_party": ["smartui", "no-such"] });
     let (status, body) = admin.send_json(Method::POST, "/api/v1/tenants", unknown).await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 404, "{body}");
     assert!(
         body["error"]["message"].as_str().unwrap().contains("`no-such`"),
         "{body}"

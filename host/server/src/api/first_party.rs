@@ -78,7 +78,8 @@ pub(crate) async fn enable_in(
     Ok(request)
 }
 
-/// Checks that every name in `names` is offered, before anything is changed.
+/// Checks that every name in `names` is offered, before anything is changed
+/// (`404` naming those that are not).
 pub(crate) fn check_offered(platform: &Platform, names: &[String]) -> Result<(), ApiError> {
     let missing: Vec<&str> = names
         .iter()
@@ -88,7 +89,7 @@ pub(crate) fn check_offered(platform: &Platform, names: &[String]) -> Result<(),
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::bad_request(format!(
+        Err(ApiError::not_found(format!(
             "this platform offers no first-party component {}",
             missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
         )))
