@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::mcp::Mcp;
 use reqwest::Method;
 
-use crate::support::{ADMIN, Api, Pa, origin, outcome, pa_bin};
+use crate::support::{ADMIN, Api, Pa, cli, origin, outcome};
 
 /// The result of a tool call that got no JSON-RPC error.
 async fn tool_result(mcp: &Mcp, tool: &str, arguments: Value) -> Value {
@@ -139,15 +139,7 @@ async fn the_platform_offers_its_components_and_refuses_unknown_ones() {
     );
 
     // The same from the command line, in another tenant.
-    let cli = |args: &[&str]| {
-        let out = std::process::Command::new(pa_bin())
-            .args(args)
-            .env("PA_SERVER", &pa.url)
-            .env("PA_TOKEN", ADMIN)
-            .output()
-            .unwrap();
-        outcome(&out)
-    };
+    let cli = |args: &[&str]| outcome(&cli(&pa, args));
     let (ok, text) = cli(&["plugin", "first-party"]);
     assert!(ok && text.contains("\"ocr-release\""), "{text}");
     let (ok, text) = cli(&["plugin", "enable-first-party", "dev-flow", "--tenant", "newco"]);

@@ -1,7 +1,6 @@
 //! The plugin registry through the real binary: upload, enable, call,
 //! restart, bad uploads, tenant isolation and upgrades under load.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -9,16 +8,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{ADMIN, Api, Pa, get, guest, guest_bytes, pa_bin, wait_in_flight};
-
-fn cli(pa: &Pa, args: &[&str]) -> std::process::Output {
-    Command::new(pa_bin())
-        .args(args)
-        .env("PA_SERVER", &pa.url)
-        .env("PA_TOKEN", ADMIN)
-        .output()
-        .unwrap()
-}
+use crate::support::{ADMIN, Api, Pa, cli, get, guest, guest_bytes, wait_in_flight};
 
 #[tokio::test]
 async fn spin_apps_run_unchanged_and_keep_their_data_across_restarts() {

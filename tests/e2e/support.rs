@@ -283,6 +283,16 @@ pub async fn origin() -> u16 {
     port
 }
 
+/// `pa <args>` against `pa` as the platform admin.
+pub fn cli(pa: &Pa, args: &[&str]) -> std::process::Output {
+    Command::new(pa_bin())
+        .args(args)
+        .env("PA_SERVER", &pa.url)
+        .env("PA_TOKEN", ADMIN)
+        .output()
+        .unwrap()
+}
+
 /// Whether a finished command succeeded, and what it printed (stdout, then stderr).
 pub fn outcome(out: &std::process::Output) -> (bool, String) {
     let text = format!(
