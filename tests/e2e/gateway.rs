@@ -167,3 +167,51 @@ async fn in_process_limits_apply_per_ip_and_tenant_and_spare_health_checks() {
         "the IP limit: {statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn cors_answers_only_the_configured_origins() {
+    let dir = tempfile::tempdir().unwrap();
+    let pa = Pa::start(
+        &["serve", "--data-dir", dir.path().to_str().unwrap()],
+        &[
+            ("PA_ADMIN_TOKEN", ADMIN),
+            ("PA_CORS_ORIGINS", "https://console.example"),
+        ],
+    );
+    let preflight = |origin: &'static str| {
+        reqwest::Client::new()
+            .request(Method::OPTIONS, format!("{}/api/v1/tenants/acme/plugins", pa.url))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let allowed = preflight("https://console.example").await.unwrap();
+    assert_eq!(
+        header(&allowed, "access-control-allow-origin"),
+        "https://console.example"
+    );
+    assert!(header(&allowed, "access-control-allow-headers").contains("authorization"));
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let closed_dir = tempfile::tempdir().unwrap();
+    let closed = Pa::start(
+        &["serve", "--data-dir", closed_dir.path().to_str().unwrap()],
+        &[("PA_ADMIN_TOKEN", ADMIN)],
+    );
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/auth/me", closed.url))
+        .header("origin", "https://console.example")
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    for name in ["access-control-allow-origin", "access-control-expose-headers", "vary"] {
+        assert!(
+            response.headers().get(name).is_none(),
+            "no origin configured: no `{name}`"
+        );
+    }
+}

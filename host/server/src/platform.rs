@@ -153,7 +153,8 @@ pub struct Inner {
     pub first_party: FirstParty,
     pub workflows: Arc<Engine<PlatformRunner>>,
     workflow_workers: usize,
-    cors: CorsLayer,
+    /// CORS for the configured origins; none configured, no CORS headers.
+    cors: Option<CorsLayer>,
     console_dir: Option<PathBuf>,
     pub max_upload_bytes: usize,
     ready: AtomicBool,
@@ -307,8 +308,12 @@ impl Platform {
     }
 }
 
-/// CORS for the configured origins (none: no cross-origin access).
-fn cors_layer(origins: &[String]) -> anyhow::Result<CorsLayer> {
+/// CORS for the configured origins; none for no origins (no cross-origin
+/// access, and no CORS headers on every response).
+fn cors_layer(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
     let layer = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([
@@ -323,14 +328,13 @@ fn cors_layer(origins: &[String]) -> anyhow::Result<CorsLayer> {
             header::RETRY_AFTER,
         ])
         .max_age(Duration::from_secs(3600));
-    Ok(match origins {
-        [] => layer,
+    Ok(Some(match origins {
         [any] if any == "*" => layer.allow_origin(AllowOrigin::any()),
         list => {
             let parsed: Result<Vec<HeaderValue>, _> = list.iter().map(|o| HeaderValue::from_str(o)).collect();
             layer.allow_origin(parsed.map_err(|e| anyhow::anyhow!("invalid CORS origin: {e}"))?)
         }
-    })
+    }))
 }
 
 /// A header every response carries unless its handler set one.
@@ -340,7 +344,7 @@ fn security_header(name: &'static str, value: &'static str) -> SetResponseHeader
 
 /// The router of the whole platform.
 pub fn app(platform: Platform) -> Router {
-    Router::new()
+    let router = Router::new()
         .merge(crate::routes::router(&platform))
         .merge(Scalar::with_url("/api/docs", crate::openapi::document().clone()))
         .route(
@@ -366,8 +370,12 @@ pub fn app(platform: Platform) -> Router {
         )
         .route("/readyz", get(readyz))
         .merge(crate::console::router(platform.console_dir.as_deref()))
-        .route("/metrics", get(crate::metrics::render))
-        .layer(platform.cors.clone())
+        .route("/metrics", get(crate::metrics::render));
+    let router = match platform.cors.clone() {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router
         .layer(security_header("x-content-type-options", "nosniff"))
         .layer(security_header("x-frame-options", "DENY"))
         .layer(security_header("referrer-policy", "no-referrer"))
