@@ -372,6 +372,19 @@ impl Store {
         .await)?)
     }
 
+    /// Sub-workflow runs that ended while the parent step that started them
+    /// still waits for them: the parent was not told (its node stopped
+    /// between the child's last transaction and the parent's).
+    pub async fn unreported_children(&self) -> Result<Vec<Run>, StoreError> {
+        Ok(on_pool!(self, |pool| sqlx::query_as(&format!(
+            "SELECT {RUN_COLUMNS} FROM workflow_runs \
+             WHERE (parent_run, parent_step) IN (SELECT run_id, step_id FROM workflow_steps WHERE state = 'waiting') \
+             AND state IN ('succeeded', 'failed', 'cancelled') ORDER BY finished_at, id"
+        ))
+        .fetch_all(pool)
+        .await)?)
+    }
+
     /// Steps waiting for a worker (ready and due) and steps running, per
     /// tenant: `(tenant, ready, running)`, one query for the metrics.
     pub async fn step_queue(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
