@@ -517,6 +517,69 @@ async fn a_parent_not_told_that_its_child_ended_is_moved_on_once(store: Store) {
     assert_eq!(script.calls_of("after").len(), 2, "once per run");
 }
 
+async fn a_join_of_parallel_branches_reads_every_branch_output(store: Store) {
+    save(
+        &store,
+        "branches",
+        r#"
+steps:
+  - id: start
+    component: { plugin: echo, input: go }
+  - id: a
+    needs: [start]
+    component: { plugin: slow, input: a }
+  - id: b
+    needs: [start]
+    component: { plugin: slow, input: b }
+  - id: c
+    needs: [start]
+    component: { plugin: slow, input: c }
+  - id: join
+    needs: [a, b, c]
+    component: { plugin: echo, input: ["${steps.a.output.echo}", "${steps.b.output.echo}", "${steps.c.output.echo}"] }
+  - id: report
+    needs: [join]
+    component: { plugin: echo, input: { a: "${steps.a.output.echo}", c: "${steps.c.output.echo}", all: "${steps.join.output.echo}" } }
+"#,
+    )
+    .await;
+    let script = Script::new(&[("slow", Behaviour::Slow(Duration::from_millis(20)))]);
+    // Three nodes' workers finish the branches of three runs in whatever order.
+    let engines: Vec<Arc<Engine<Script>>> = (0..3).map(|_| Arc::new(engine(&store, &script))).collect();
+    let workers: Vec<_> = engines
+        .iter()
+        .map(|e| tokio::spawn(e.clone().work(Duration::from_millis(10))))
+        .collect();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(
+            engines[0]
+                .start("acme", "branches", json!({}), "alice")
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    for id in &ids {
+        let done = ended(&store, id).await;
+        assert_eq!(done.run.state, "succeeded", "{:?}", done.run.error);
+        assert_eq!(output_of(&done, "join"), json!({"echo": ["a", "b", "c"]}));
+        let report = json!({"echo": {"a": "a", "c": "c", "all": ["a", "b", "c"]}});
+        assert_eq!(output_of(&done, "report"), report);
+        let output: Value = serde_json::from_str(done.run.output.as_deref().unwrap()).unwrap();
+        assert_eq!(output, json!({ "report": report }));
+    }
+    for engine in &engines {
+        engine.stop();
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    for step in ["a", "b", "c", "join", "report"] {
+        assert_eq!(script.calls_of(step).len(), 3, "{step} ran once per run");
+    }
+}
+
 async fn a_cancelled_run_discards_a_running_attempt(store: Store) {
     save(
         &store,
@@ -600,6 +663,7 @@ on_both_backends!(
     conditions_skip_loops_fan_out_and_waits_wait,
     a_sub_workflow_runs_as_one_step,
     a_parent_not_told_that_its_child_ended_is_moved_on_once,
+    a_join_of_parallel_branches_reads_every_branch_output,
     a_cancelled_run_discards_a_running_attempt,
     a_step_whose_worker_died_is_taken_over_after_its_lease,
     a_run_of_an_unknown_workflow_is_refused,
