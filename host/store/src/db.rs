@@ -32,6 +32,48 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Runs `$body` (an expression of type `Result<_, StoreError>`) with `$conn`
+/// a connection for a hot writing transaction (workflow steps). On SQLite it
+/// is the store's one writer connection, held while the body runs: writers
+/// queue in-process instead of in SQLite's sleeping busy handler, and its
+/// page cache stays warm from one transaction to the next (a connection's
+/// cache is dropped whenever another one wrote). A database failure lets it
+/// go (the next body takes a fresh one). On PostgreSQL, whose writers lock
+/// rows, it is one of the pool.
+macro_rules! on_writer {
+    ($store:expr, |$conn:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::db::Pool::Sqlite(pool) => {
+                let mut writer = $store.sqlite_writer.lock().await;
+                if writer.is_none() {
+                    *writer = Some(pool.acquire().await?);
+                }
+                let $conn: &mut sqlx::SqliteConnection = &mut **writer.as_mut().expect("taken above");
+                let result = async { $body }.await;
+                if matches!(result, Err($crate::StoreError::Database(_))) {
+                    *writer = None;
+                }
+                result
+            }
+            $crate::db::Pool::Postgres(pool) => {
+                let mut held = pool.acquire().await?;
+                let $conn: &mut sqlx::PgConnection = &mut held;
+                async { $body }.await
+            }
+        }
+    };
+}
+pub(crate) use on_writer;
+
+/// How a transaction that writes begins on the connection of
+/// [`on_writer`]'s body (see [`begin_write`]).
+pub(crate) fn begin_write_on<C: sqlx::Connection>(_: &C) -> &'static str
+where
+    C::Database: WriteStart,
+{
+    <C::Database as WriteStart>::BEGIN
+}
+
 /// How a transaction that writes begins: SQLite takes the write lock at once
 /// (a deferred transaction can fail to upgrade its lock under concurrency);
 /// PostgreSQL locks rows as it goes.

@@ -40,9 +40,9 @@ pub use workflows::{Claim, Run, RunChange, RunSnapshot, StepLogLine, StepRow, St
 #[derive(Clone)]
 pub struct Store {
     pool: db::Pool,
-    /// Taken around SQLite's writing transactions on hot paths (workflow
-    /// steps): writers queue here instead of in SQLite's sleeping busy handler.
-    sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite's connection for the writing transactions on hot paths
+    /// (workflow steps), taken when first needed; see [`db::on_writer`].
+    sqlite_writer: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>>>,
 }
 
 impl Store {
@@ -60,15 +60,6 @@ impl Store {
         match self.pool {
             db::Pool::Sqlite(_) => "sqlite",
             db::Pool::Postgres(_) => "postgres",
-        }
-    }
-
-    /// Held while a hot writing transaction runs on SQLite (one writer at a
-    /// time anyway); `None` on PostgreSQL, whose writers lock rows.
-    pub(crate) async fn sqlite_writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match self.pool {
-            db::Pool::Sqlite(_) => Some(self.sqlite_writer.lock().await),
-            db::Pool::Postgres(_) => None,
         }
     }
 

@@ -4,7 +4,9 @@
 //! parallel steps see each other; workers take ready steps with
 //! [`Store::claim_step`] under a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
 
-use crate::db::{begin_write, now, on_pool};
+use sqlx::Connection;
+
+use crate::db::{begin_write, begin_write_on, now, on_pool, on_writer};
 use crate::{Store, StoreError};
 
 /// A saved version of a workflow.
@@ -205,27 +207,70 @@ macro_rules! upsert_steps {
     }};
 }
 
-/// The step rows of a run in order, all of them or only those named (a
-/// macro: the query is built for each backend's executor).
-macro_rules! select_steps {
+/// A run and its step rows in order, all of them or only those named, in one
+/// statement (a round trip less than two). A macro: the query is built for
+/// each backend's executor.
+macro_rules! select_run {
     ($executor:expr, $run_id:expr, $only:expr) => {{
         let only: Option<&[String]> = $only;
-        let filter = match only {
+        let join = match only {
+            Some([]) => String::new(),
             Some(ids) => {
                 let list: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
-                format!(" AND step_id IN ({})", list.join(", "))
+                format!(
+                    " LEFT JOIN workflow_steps s ON s.run_id = r.id AND s.step_id IN ({})",
+                    list.join(", ")
+                )
             }
-            None => String::new(),
+            None => " LEFT JOIN workflow_steps s ON s.run_id = r.id".to_string(),
         };
-        let sql = format!("SELECT {STEP_COLUMNS} FROM workflow_steps WHERE run_id = $1{filter} ORDER BY seq, step_id");
-        let mut query = sqlx::query_as(&sql).bind($run_id);
+        let (columns, order) = if join.is_empty() {
+            (RUN_COLUMNS_OF_R.to_string(), "")
+        } else {
+            (
+                format!("{RUN_COLUMNS_OF_R}, {STEP_COLUMNS_OF_S}"),
+                " ORDER BY s.seq, s.step_id",
+            )
+        };
+        let sql = format!("SELECT {columns} FROM workflow_runs r{join} WHERE r.id = $1{order}");
+        let mut query = sqlx::query(&sql).bind($run_id);
         for id in only.unwrap_or_default() {
             query = query.bind(id);
         }
-        if only.is_some_and(|ids| ids.is_empty()) {
-            Vec::new()
-        } else {
-            query.fetch_all($executor).await?
+        let rows = query.fetch_all($executor).await?;
+        match rows.first() {
+            None => None,
+            Some(first) => {
+                use sqlx::{FromRow, Row};
+                let run = Run::from_row(first)?;
+                let mut steps = Vec::new();
+                for row in &rows {
+                    let Some(step_id) = (if join.is_empty() {
+                        None
+                    } else {
+                        row.try_get("s_step_id")?
+                    }) else {
+                        continue;
+                    };
+                    steps.push(StepRow {
+                        run_id: run.id.clone(),
+                        step_id,
+                        state: row.try_get("s_state")?,
+                        attempt: row.try_get("s_attempt")?,
+                        seq: row.try_get("s_seq")?,
+                        ready_at: row.try_get("s_ready_at")?,
+                        lease_owner: row.try_get("s_lease_owner")?,
+                        lease_until: row.try_get("s_lease_until")?,
+                        input: row.try_get("s_input")?,
+                        output: row.try_get("s_output")?,
+                        error: row.try_get("s_error")?,
+                        decided_by: row.try_get("s_decided_by")?,
+                        started_at: row.try_get("s_started_at")?,
+                        finished_at: row.try_get("s_finished_at")?,
+                    });
+                }
+                Some(RunSnapshot { run, steps })
+            }
         }
     }};
 }
@@ -234,6 +279,16 @@ const RUN_COLUMNS: &str = "id, tenant, workflow, version, state, input, output, 
      started_by, created_at, updated_at, finished_at";
 const STEP_COLUMNS: &str = "run_id, step_id, state, attempt, seq, ready_at, lease_owner, lease_until, input, output, \
      error, decided_by, started_at, finished_at";
+/// The run columns of `workflow_runs r`, named as in [`RUN_COLUMNS`].
+const RUN_COLUMNS_OF_R: &str = "r.id AS id, r.tenant AS tenant, r.workflow AS workflow, r.version AS version, \
+     r.state AS state, r.input AS input, r.output AS output, r.error AS error, r.parent_run AS parent_run, \
+     r.parent_step AS parent_step, r.started_by AS started_by, r.created_at AS created_at, \
+     r.updated_at AS updated_at, r.finished_at AS finished_at";
+/// The step columns of `workflow_steps s` (but its run id), prefixed `s_`.
+const STEP_COLUMNS_OF_S: &str = "s.step_id AS s_step_id, s.state AS s_state, s.attempt AS s_attempt, s.seq AS s_seq, \
+     s.ready_at AS s_ready_at, s.lease_owner AS s_lease_owner, s.lease_until AS s_lease_until, s.input AS s_input, \
+     s.output AS s_output, s.error AS s_error, s.decided_by AS s_decided_by, s.started_at AS s_started_at, \
+     s.finished_at AS s_finished_at";
 
 impl Store {
     /// Saves `definition` (JSON) as the next version of `name`; returns the version.
@@ -297,9 +352,9 @@ impl Store {
 
     /// Records a new run and its first steps in one transaction.
     pub async fn create_run(&self, run: &Run, steps: &[StepRow]) -> Result<(), StoreError> {
-        let _writer = self.sqlite_writer().await;
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_with(begin_write(pool)).await?;
+        on_writer!(self, |conn| {
+            let begin = begin_write_on(&*conn);
+            let mut tx = conn.begin_with(begin).await?;
             sqlx::query(&format!(
                 "INSERT INTO workflow_runs ({RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
             ))
@@ -321,7 +376,7 @@ impl Store {
             .await?;
             upsert_steps!(&mut *tx, steps);
             tx.commit().await?;
-            Ok(())
+            Ok::<_, StoreError>(())
         })
     }
 
@@ -348,15 +403,7 @@ impl Store {
 
     /// The run `id` with only its steps named in `steps`.
     pub async fn run_steps(&self, id: &str, steps: &[String]) -> Result<Option<RunSnapshot>, StoreError> {
-        on_pool!(self, |pool| {
-            let run: Option<Run> = sqlx::query_as(&format!("SELECT {RUN_COLUMNS} FROM workflow_runs WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(pool)
-                .await?;
-            let Some(run) = run else { return Ok(None) };
-            let steps = select_steps!(pool, id, Some(steps));
-            Ok(Some(RunSnapshot { run, steps }))
-        })
+        on_pool!(self, |pool| Ok(select_run!(pool, id, Some(steps))))
     }
 
     /// The newest runs of `tenant` (of one workflow, if named), newest first.
@@ -368,6 +415,19 @@ impl Store {
         .bind(tenant)
         .bind(workflow)
         .bind(limit)
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    /// Sub-workflow runs that ended while the parent step that started them
+    /// still waits for them: the parent was not told (its node stopped
+    /// between the child's last transaction and the parent's).
+    pub async fn unreported_children(&self) -> Result<Vec<Run>, StoreError> {
+        Ok(on_pool!(self, |pool| sqlx::query_as(&format!(
+            "SELECT {RUN_COLUMNS} FROM workflow_runs \
+             WHERE (parent_run, parent_step) IN (SELECT run_id, step_id FROM workflow_steps WHERE state = 'waiting') \
+             AND state IN ('succeeded', 'failed', 'cancelled') ORDER BY finished_at, id"
+        ))
         .fetch_all(pool)
         .await)?)
     }
@@ -390,37 +450,28 @@ impl Store {
     /// Takes one step that is ready (or whose lease ran out) for `owner`
     /// until `lease_until`, counting an attempt.
     pub async fn claim_step(&self, owner: &str, lease_until: &str) -> Result<Option<Claim>, StoreError> {
-        let _writer = self.sqlite_writer().await;
         let at = now();
-        let pick = "SELECT run_id, step_id FROM workflow_steps \
+        let lock = if self.backend() == "postgres" {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE workflow_steps SET state = 'running', lease_owner = $1, lease_until = $2, \
+             attempt = attempt + 1, started_at = COALESCE(started_at, $3) \
+             WHERE (run_id, step_id) IN (SELECT run_id, step_id FROM workflow_steps \
              WHERE (state = 'ready' AND ready_at <= $3) OR (state = 'running' AND lease_until < $3) \
-             ORDER BY ready_at LIMIT 1";
-        let update = |pick: &str| {
-            format!(
-                "UPDATE workflow_steps SET state = 'running', lease_owner = $1, lease_until = $2, \
-                 attempt = attempt + 1, started_at = COALESCE(started_at, $3) \
-                 WHERE (run_id, step_id) IN ({pick}) RETURNING run_id, step_id, attempt"
-            )
-        };
-        let claim = match &self.pool {
-            crate::db::Pool::Sqlite(pool) => {
-                sqlx::query_as(&update(pick))
-                    .bind(owner)
-                    .bind(lease_until)
-                    .bind(&at)
-                    .fetch_optional(pool)
-                    .await?
-            }
-            crate::db::Pool::Postgres(pool) => {
-                sqlx::query_as(&update(&format!("{pick} FOR UPDATE SKIP LOCKED")))
-                    .bind(owner)
-                    .bind(lease_until)
-                    .bind(&at)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
-        Ok(claim)
+             ORDER BY ready_at LIMIT 1{lock}) RETURNING run_id, step_id, attempt"
+        );
+        on_writer!(self, |conn| {
+            let claim = sqlx::query_as(&sql)
+                .bind(owner)
+                .bind(lease_until)
+                .bind(&at)
+                .fetch_optional(&mut *conn)
+                .await?;
+            Ok::<_, StoreError>(claim)
+        })
     }
 
     /// Extends `owner`'s lease on a step; false when it no longer holds it.
@@ -449,23 +500,22 @@ impl Store {
         steps: Option<&[String]>,
         decide: impl FnOnce(&RunSnapshot) -> Result<(Transition, T), StoreError>,
     ) -> Result<T, StoreError> {
-        let _writer = self.sqlite_writer().await;
         let at = now();
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_with(begin_write(pool)).await?;
-            let lock = if self.backend() == "postgres" {
-                " FOR UPDATE"
-            } else {
-                ""
-            };
-            let run: Option<Run> =
-                sqlx::query_as(&format!("SELECT {RUN_COLUMNS} FROM workflow_runs WHERE id = $1{lock}"))
+        on_writer!(self, |conn| {
+            let begin = begin_write_on(&*conn);
+            let mut tx = conn.begin_with(begin).await?;
+            if self.backend() == "postgres" {
+                // Locked first and read in the next statement: a read in the
+                // locking one would see the steps as they were before the
+                // lock's previous holder committed.
+                sqlx::query("SELECT id FROM workflow_runs WHERE id = $1 FOR UPDATE")
                     .bind(run_id)
-                    .fetch_optional(&mut *tx)
+                    .execute(&mut *tx)
                     .await?;
-            let run = run.ok_or_else(|| StoreError::NotFound(format!("run `{run_id}`")))?;
-            let steps = select_steps!(&mut *tx, run_id, steps);
-            let (transition, result) = decide(&RunSnapshot { run, steps })?;
+            }
+            let snapshot =
+                select_run!(&mut *tx, run_id, steps).ok_or_else(|| StoreError::NotFound(format!("run `{run_id}`")))?;
+            let (transition, result) = decide(&snapshot)?;
             upsert_steps!(&mut *tx, &transition.steps);
             if let Some(change) = &transition.run {
                 sqlx::query(
@@ -482,7 +532,7 @@ impl Store {
                 .await?;
             }
             tx.commit().await?;
-            Ok(result)
+            Ok::<_, StoreError>(result)
         })
     }
 }
@@ -508,9 +558,8 @@ impl Store {
         if lines.is_empty() {
             return Ok(());
         }
-        let _writer = self.sqlite_writer().await;
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        on_writer!(self, |conn| {
+            let mut tx = conn.begin().await?;
             for (seq, line) in lines.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO workflow_logs (run_id, step_id, attempt, seq, level, message, at) \
@@ -527,7 +576,7 @@ impl Store {
                 .await?;
             }
             tx.commit().await?;
-            Ok(())
+            Ok::<_, StoreError>(())
         })
     }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pa_store::{Claim, Run, RunChange, RunSnapshot, StepRow, Store, StoreError, Transition, format_time};
 use serde_json::{Map, Value};
@@ -278,22 +278,48 @@ impl<R: StepRunner> Engine<R> {
     }
 
     /// Works until [`Engine::stop`]: takes ready steps, and when there are
-    /// none waits for new work or `poll` (timers, other nodes' runs).
+    /// none waits for new work or `poll` (timers, other nodes' runs). On
+    /// start and once per lease it also moves on parents that were not told
+    /// that their sub-workflow ended ([`Engine::resume_parents`]).
     pub async fn work(self: Arc<Self>, poll: Duration) {
+        let mut swept: Option<Instant> = None;
         while !self.stopping.load(Ordering::Acquire) {
+            if swept.is_none_or(|at| at.elapsed() >= self.lease) {
+                swept = Some(Instant::now());
+                if let Err(e) = self.resume_parents().await {
+                    self.report(&e, "resuming the parents of ended sub-workflows");
+                }
+            }
             let notified = self.work.notified();
             match self.work_once().await {
                 Ok(true) => continue,
                 Ok(false) => {}
-                Err(e) => {
-                    if matches!(e, EngineError::Store(_)) {
-                        self.store_errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                    tracing::warn!(error = %e, "workflow worker")
-                }
+                Err(e) => self.report(&e, "workflow worker"),
             }
             let _ = tokio::time::timeout(poll, notified).await;
         }
+    }
+
+    /// Logs a worker's failure, counting the store's.
+    fn report(&self, e: &EngineError, what: &str) {
+        if matches!(e, EngineError::Store(_)) {
+            self.store_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        tracing::warn!(error = %e, "{what}")
+    }
+
+    /// Moves on the parents of sub-workflow runs that ended without their
+    /// parent being told (its node stopped between the child's last
+    /// transaction and the parent's). Each parent moves on once however many
+    /// workers sweep at a time; returns how many this call moved on.
+    pub async fn resume_parents(&self) -> Result<usize, EngineError> {
+        let mut resumed = 0;
+        for child in self.store.unreported_children().await? {
+            if self.tell_parent(Some(child)).await? {
+                resumed += 1;
+            }
+        }
+        Ok(resumed)
     }
 
     /// Makes the workers finish the steps they run and then return, taking
@@ -548,17 +574,18 @@ impl<R: StepRunner> Engine<R> {
     /// Wakes the workers, and tells a parent run that its child ended.
     async fn after(&self, ended: Option<Run>) -> Result<(), EngineError> {
         self.work.notify_waiters();
-        self.tell_parent(ended).await
+        self.tell_parent(ended).await.map(|_| ())
     }
 
-    /// Tells a parent run that `ended`, its child, ended.
-    async fn tell_parent(&self, ended: Option<Run>) -> Result<(), EngineError> {
-        let Some(child) = ended else { return Ok(()) };
+    /// Tells a parent run that `ended`, its child, ended; true when the
+    /// parent's step was still waiting for it and has now moved on.
+    async fn tell_parent(&self, ended: Option<Run>) -> Result<bool, EngineError> {
+        let Some(child) = ended else { return Ok(false) };
         let (Some(parent), Some(step)) = (&child.parent_run, &child.parent_step) else {
-            return Ok(());
+            return Ok(false);
         };
         let snapshot = self.store.run_steps(parent, &[]).await?;
-        let Some(snapshot) = snapshot else { return Ok(()) };
+        let Some(snapshot) = snapshot else { return Ok(false) };
         let definition = self
             .definition(&snapshot.run.tenant, &snapshot.run.workflow, snapshot.run.version)
             .await?;
@@ -575,7 +602,7 @@ impl<R: StepRunner> Engine<R> {
             }),
         };
         let child_id = child.id.clone();
-        let ended = self
+        let told = self
             .store
             .transition_run(parent, None, |snapshot| {
                 let waiting = snapshot.step(step).is_some_and(|s| {
@@ -587,10 +614,12 @@ impl<R: StepRunner> Engine<R> {
                 let mut plan = Plan::new(snapshot, &definition);
                 plan.record(step, outcome, None);
                 let (transition, ended, _) = plan.finish();
-                Ok((transition, ended))
+                Ok((transition, Some(ended)))
             })
             .await?;
-        Box::pin(self.after(ended)).await
+        let Some(ended) = told else { return Ok(false) };
+        Box::pin(self.after(ended)).await?;
+        Ok(true)
     }
 
     /// Approves or rejects a step waiting for approval.

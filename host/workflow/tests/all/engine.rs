@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pa_store::{RunSnapshot, Store};
+use pa_store::{RunChange, RunSnapshot, Store, Transition};
 use pa_workflow::{Action, Definition, Engine, EngineError, StepCall, StepError, StepRunner};
 use serde_json::{Value, json};
 
@@ -419,6 +419,167 @@ async fn a_sub_workflow_runs_as_one_step(store: Store) {
     assert_ne!(child_id, Value::Null);
 }
 
+/// A run of `parent` whose sub-workflow ended while the parent's node
+/// stopped before telling it: its `call` step waits for a child that has
+/// succeeded. Returns the parent's id.
+async fn a_parent_not_told(store: &Store, engine: &Engine<Script>) -> String {
+    let run = engine.start("acme", "parent", json!({}), "alice").await.unwrap();
+    assert!(engine.work_once().await.unwrap(), "the parent's step starts the child");
+    let parent = store.run(Some("acme"), &run.id).await.unwrap().unwrap();
+    assert_eq!(state_of(&parent, "call"), "waiting");
+    let child = output_of(&parent, "call").as_str().unwrap().to_string();
+    // The child's last step is taken and ends the child (as the engine's
+    // finish does), and its node stops before the parent's transaction.
+    let lease = pa_store::format_time(time::OffsetDateTime::now_utc() + time::Duration::seconds(30));
+    let claim = store.claim_step("stopping-node", &lease).await.unwrap().unwrap();
+    assert_eq!(
+        (claim.run_id.as_str(), claim.step_id.as_str()),
+        (child.as_str(), "work")
+    );
+    store
+        .transition_run(&child, None, |snapshot| {
+            let mut work = snapshot.step("work").unwrap().clone();
+            work.state = "succeeded".into();
+            work.lease_owner = None;
+            work.lease_until = None;
+            work.output = Some(r#"{"echo":{"x":1}}"#.into());
+            work.finished_at = Some(pa_store::now());
+            let change = RunChange {
+                state: "succeeded".into(),
+                output: Some(r#"{"work":{"echo":{"x":1}}}"#.into()),
+                error: None,
+                finished: true,
+            };
+            Ok((
+                Transition {
+                    steps: vec![work],
+                    run: Some(change),
+                },
+                (),
+            ))
+        })
+        .await
+        .unwrap();
+    assert!(!engine.work_once().await.unwrap(), "nothing is ready: the parent waits");
+    run.id
+}
+
+/// Waits until run `id` has ended (the workers run elsewhere).
+async fn ended(store: &Store, id: &str) -> RunSnapshot {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let snapshot = store.run(Some("acme"), id).await.unwrap().unwrap();
+        if ["succeeded", "failed", "cancelled"].contains(&snapshot.run.state.as_str()) {
+            return snapshot;
+        }
+        assert!(Instant::now() < deadline, "run {id} did not end: {snapshot:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn a_parent_not_told_that_its_child_ended_is_moved_on_once(store: Store) {
+    save(
+        &store,
+        "child",
+        r#"{"steps": [{"id": "work", "component": {"plugin": "echo", "input": "${input}"}}]}"#,
+    )
+    .await;
+    save(
+        &store,
+        "parent",
+        r#"{"steps": [
+            {"id": "call", "workflow": {"name": "child", "input": {"x": 1}}},
+            {"id": "after", "needs": ["call"], "component": {"plugin": "echo", "input": "${steps.call.output.work.echo.x}"}}]}"#,
+    )
+    .await;
+    let script = Script::new(&[]);
+    let (one, two) = (engine(&store, &script), engine(&store, &script));
+
+    // Two workers sweeping at once: the parent moves on once.
+    let id = a_parent_not_told(&store, &one).await;
+    let (a, b) = tokio::join!(one.resume_parents(), two.resume_parents());
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(two.resume_parents().await.unwrap(), 0);
+    let done = drive(&two, &store, &id).await;
+    assert_eq!(done.run.state, "succeeded", "{:?}", done.run.error);
+    assert_eq!(output_of(&done, "call"), json!({"work": {"echo": {"x": 1}}}));
+    assert_eq!(output_of(&done, "after"), json!({"echo": 1}));
+
+    // A worker starting (the node restarting, or another one) sweeps.
+    let id = a_parent_not_told(&store, &one).await;
+    let restarted = Arc::new(engine(&store, &script));
+    let worker = tokio::spawn(restarted.clone().work(Duration::from_millis(10)));
+    let done = ended(&store, &id).await;
+    restarted.stop();
+    worker.await.unwrap();
+    assert_eq!(done.run.state, "succeeded", "{:?}", done.run.error);
+    assert_eq!(output_of(&done, "after"), json!({"echo": 1}));
+    assert_eq!(script.calls_of("after").len(), 2, "once per run");
+}
+
+async fn a_join_of_parallel_branches_reads_every_branch_output(store: Store) {
+    save(
+        &store,
+        "branches",
+        r#"
+steps:
+  - id: start
+    component: { plugin: echo, input: go }
+  - id: a
+    needs: [start]
+    component: { plugin: slow, input: a }
+  - id: b
+    needs: [start]
+    component: { plugin: slow, input: b }
+  - id: c
+    needs: [start]
+    component: { plugin: slow, input: c }
+  - id: join
+    needs: [a, b, c]
+    component: { plugin: echo, input: ["${steps.a.output.echo}", "${steps.b.output.echo}", "${steps.c.output.echo}"] }
+  - id: report
+    needs: [join]
+    component: { plugin: echo, input: { a: "${steps.a.output.echo}", c: "${steps.c.output.echo}", all: "${steps.join.output.echo}" } }
+"#,
+    )
+    .await;
+    let script = Script::new(&[("slow", Behaviour::Slow(Duration::from_millis(20)))]);
+    // Three nodes' workers finish the branches of three runs in whatever order.
+    let engines: Vec<Arc<Engine<Script>>> = (0..3).map(|_| Arc::new(engine(&store, &script))).collect();
+    let workers: Vec<_> = engines
+        .iter()
+        .map(|e| tokio::spawn(e.clone().work(Duration::from_millis(10))))
+        .collect();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(
+            engines[0]
+                .start("acme", "branches", json!({}), "alice")
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    for id in &ids {
+        let done = ended(&store, id).await;
+        assert_eq!(done.run.state, "succeeded", "{:?}", done.run.error);
+        assert_eq!(output_of(&done, "join"), json!({"echo": ["a", "b", "c"]}));
+        let report = json!({"echo": {"a": "a", "c": "c", "all": ["a", "b", "c"]}});
+        assert_eq!(output_of(&done, "report"), report);
+        let output: Value = serde_json::from_str(done.run.output.as_deref().unwrap()).unwrap();
+        assert_eq!(output, json!({ "report": report }));
+    }
+    for engine in &engines {
+        engine.stop();
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    for step in ["a", "b", "c", "join", "report"] {
+        assert_eq!(script.calls_of(step).len(), 3, "{step} ran once per run");
+    }
+}
+
 async fn a_cancelled_run_discards_a_running_attempt(store: Store) {
     save(
         &store,
@@ -501,6 +662,8 @@ on_both_backends!(
     an_approval_suspends_until_approved_or_rejected,
     conditions_skip_loops_fan_out_and_waits_wait,
     a_sub_workflow_runs_as_one_step,
+    a_parent_not_told_that_its_child_ended_is_moved_on_once,
+    a_join_of_parallel_branches_reads_every_branch_output,
     a_cancelled_run_discards_a_running_attempt,
     a_step_whose_worker_died_is_taken_over_after_its_lease,
     a_run_of_an_unknown_workflow_is_refused,
