@@ -309,7 +309,7 @@ impl Platform {
 }
 
 /// CORS for the configured origins; none for no origins (no cross-origin
-/// access, and no CORS headers on every response).
+/// access, and no CORS header on any response).
 fn cors_layer(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
     if origins.is_empty() {
         return Ok(None);
