@@ -391,21 +391,27 @@ steps:
     assert_eq!(state_of(&done, "pause"), "succeeded");
 }
 
-async fn a_sub_workflow_runs_as_one_step(store: Store) {
+/// Saves `child` (one echo step) and `parent`, which calls `child` and then
+/// echoes what it returned.
+async fn save_parent_and_child(store: &Store) {
     save(
-        &store,
+        store,
         "child",
         r#"{"steps": [{"id": "work", "component": {"plugin": "echo", "input": "${input}"}}]}"#,
     )
     .await;
     save(
-        &store,
+        store,
         "parent",
         r#"{"steps": [
             {"id": "call", "workflow": {"name": "child", "input": {"x": 1}}},
             {"id": "after", "needs": ["call"], "component": {"plugin": "echo", "input": "${steps.call.output.work.echo.x}"}}]}"#,
     )
     .await;
+}
+
+async fn a_sub_workflow_runs_as_one_step(store: Store) {
+    save_parent_and_child(&store).await;
     let script = Script::new(&[]);
     let engine = engine(&store, &script);
     let run = engine.start("acme", "parent", json!({}), "alice").await.unwrap();
@@ -478,20 +484,7 @@ async fn ended(store: &Store, id: &str) -> RunSnapshot {
 }
 
 async fn a_parent_not_told_that_its_child_ended_is_moved_on_once(store: Store) {
-    save(
-        &store,
-        "child",
-        r#"{"steps": [{"id": "work", "component": {"plugin": "echo", "input": "${input}"}}]}"#,
-    )
-    .await;
-    save(
-        &store,
-        "parent",
-        r#"{"steps": [
-            {"id": "call", "workflow": {"name": "child", "input": {"x": 1}}},
-            {"id": "after", "needs": ["call"], "component": {"plugin": "echo", "input": "${steps.call.output.work.echo.x}"}}]}"#,
-    )
-    .await;
+    save_parent_and_child(&store).await;
     let script = Script::new(&[]);
     let (one, two) = (engine(&store, &script), engine(&store, &script));
 
