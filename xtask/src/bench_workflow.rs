@@ -16,7 +16,7 @@ use crate::{Result, build_guests, build_host, guests_dir};
 /// Steps per run.
 const CHAIN: usize = 100;
 /// Runs at once.
-const RUNS: usize = 8;
+const RUNS: usize = 32;
 /// The engine's goal on SQLite on the reference machine (issue #5).
 const GOAL_SQLITE: f64 = 2000.0;
 
