@@ -30,6 +30,8 @@ pub struct Metering {
 /// node knows them.
 struct Quota {
     period: String,
+    /// When `period` ends (the next month starts).
+    ends: OffsetDateTime,
     plan: String,
     limit: Option<u64>,
     /// Invocations the store held at the last reload.
@@ -55,18 +57,23 @@ pub fn current_period() -> String {
     period_of(OffsetDateTime::now_utc())
 }
 
+/// When the month after the one `at` falls in starts (UTC).
+fn next_period_start(at: OffsetDateTime) -> OffsetDateTime {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let (year, month) = match at.month() {
+        time::Month::December => (at.year() + 1, time::Month::January),
+        m => (at.year(), m.next()),
+    };
+    time::Date::from_calendar_date(year, month, 1)
+        .expect("the first of a month exists")
+        .midnight()
+        .assume_utc()
+}
+
 /// Seconds from now until the next month starts (UTC).
 fn seconds_to_next_period() -> u64 {
     let now = OffsetDateTime::now_utc();
-    let (year, month) = match now.month() {
-        time::Month::December => (now.year() + 1, time::Month::January),
-        m => (now.year(), m.next()),
-    };
-    let start = time::Date::from_calendar_date(year, month, 1)
-        .expect("the first of a month exists")
-        .midnight()
-        .assume_utc();
-    (start - now).whole_seconds().max(1) as u64
+    (next_period_start(now) - now).whole_seconds().max(1) as u64
 }
 
 impl Metering {
@@ -159,19 +166,20 @@ impl Metering {
     }
 
     async fn quota(&self, tenant: &str) -> Result<Arc<Quota>, ApiError> {
-        let period = current_period();
         let known = self.quotas.lock().unwrap().get(tenant).cloned();
         if let Some(quota) = known
-            && quota.period == period
+            && OffsetDateTime::now_utc() < quota.ends
         {
             return Ok(quota);
         }
-        let quota = Arc::new(self.load_quota(tenant, period).await?);
+        let quota = Arc::new(self.load_quota(tenant, OffsetDateTime::now_utc()).await?);
         self.quotas.lock().unwrap().insert(tenant.to_string(), quota.clone());
         Ok(quota)
     }
 
-    async fn load_quota(&self, tenant: &str, period: String) -> Result<Quota, ApiError> {
+    /// `tenant`'s quota state in the month `at` falls in.
+    async fn load_quota(&self, tenant: &str, at: OffsetDateTime) -> Result<Quota, ApiError> {
+        let (period, ends) = (period_of(at), next_period_start(at));
         let plan = telemetry::store("tenant_plan", self.store.tenant_plan(tenant))
             .await?
             .ok_or_else(|| ApiError::not_found(format!("tenant `{tenant}` not found")))?;
@@ -189,6 +197,7 @@ impl Metering {
         };
         Ok(Quota {
             period,
+            ends,
             plan: plan.name,
             limit: plan.invocations_quota.map(|q| q.max(0) as u64),
             stored,
@@ -203,7 +212,8 @@ impl Metering {
     /// then reloads the quota state of the tenants seen (other nodes' usage
     /// and plan changes arrive this way).
     pub async fn flush(&self) {
-        let period = current_period();
+        let now = OffsetDateTime::now_utc();
+        let period = period_of(now);
         for ((tenant, plugin), usage) in self.counters() {
             let sample = usage.take();
             if sample.is_empty() {
@@ -216,7 +226,7 @@ impl Metering {
         }
         let tenants: Vec<String> = self.quotas.lock().unwrap().keys().cloned().collect();
         for tenant in tenants {
-            match self.load_quota(&tenant, period.clone()).await {
+            match self.load_quota(&tenant, now).await {
                 Ok(quota) => {
                     self.quotas.lock().unwrap().insert(tenant, Arc::new(quota));
                 }
@@ -249,6 +259,14 @@ mod tests {
     fn periods_are_utc_months() {
         assert_eq!(period_of(datetime!(2026-11-30 23:59:59 UTC)), "2026-11");
         assert_eq!(period_of(datetime!(2026-11-30 23:30:00 -01:00)), "2026-12");
+        assert_eq!(
+            next_period_start(datetime!(2026-12-31 23:59:59 UTC)),
+            datetime!(2027-01-01 00:00:00 UTC)
+        );
+        assert_eq!(
+            next_period_start(datetime!(2026-11-30 23:30:00 -01:00)),
+            datetime!(2027-01-01 00:00:00 UTC)
+        );
         assert!(seconds_to_next_period() <= 31 * 24 * 3600);
     }
 }
