@@ -1,6 +1,7 @@
 //! The MCP endpoint through the real binary: authentication and tenant
 //! isolation, a failing tool contained, `list_changed` on enable, name
-//! clashes refused, and malformed JSON-RPC answered with the spec's codes.
+//! clashes refused, malformed JSON-RPC answered with the spec's codes, and
+//! arguments checked against their `Mcp-Param-*` headers.
 
 use std::time::Duration;
 
@@ -507,5 +508,86 @@ async fn plain_wit_exports_are_served_as_tools_with_derived_schemas() {
         assert_eq!(answer["result"]["isError"], true, "{answer}");
         let text = answer["result"]["content"][0]["text"].as_str().unwrap();
         assert!(text.contains(expected), "{text} should contain {expected}");
+    }
+}
+
+/// A stateless (2026-07-28) `tools/call` of the fixture's `test_header_param`,
+/// whose `region` argument is marked `x-mcp-header: Region`, sending
+/// `Mcp-Param-Region: header` when one is given.
+async fn call_with_region_header(pa: &Pa, key: &str, region: &str, header: Option<&str>) -> (u16, Value) {
+    let body = json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
+        "name": "test_header_param", "arguments": { "region": region },
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+        },
+    } });
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/t/acme/mcp", pa.url))
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "test_header_param")
+        .body(body.to_string());
+    if let Some(header) = header {
+        request = request.header("Mcp-Param-Region", header);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn marked_arguments_must_match_their_mcp_param_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let pa = Pa::serve(dir.path(), &[]);
+    let admin = Api::new(&pa, ADMIN);
+    let key = admin.create_tenant("acme").await;
+    admin
+        .deploy(
+            "acme",
+            "fixture",
+            "1.0.0",
+            "conformance.wasm",
+            json!({ "tool_prefix": "" }),
+        )
+        .await;
+
+    // The mark is listed as the tool declared it.
+    let mut mcp = Mcp::new(&pa, "acme", Some(&key));
+    mcp.initialize().await;
+    let listed = mcp.call("tools/list", json!({})).await;
+    let tool = listed["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "test_header_param")
+        .expect("test_header_param listed")
+        .clone();
+    assert_eq!(tool["inputSchema"]["properties"]["region"]["x-mcp-header"], "Region");
+
+    // Plain or Base64-wrapped (with the spaces HTTP allows around a value), a matching header passes.
+    for header in ["eu-west", " =?base64?ZXUtd2VzdA==?= "] {
+        let (status, answer) = call_with_region_header(&pa, &key, "eu-west", Some(header)).await;
+        assert_eq!(status, 200, "{header}: {answer}");
+        assert_eq!(answer["result"]["content"][0]["text"], "region: eu-west", "{answer}");
+    }
+    // A missing, different or badly encoded header is a 400 HeaderMismatch naming it.
+    for (header, says) in [
+        (None, "Missing Mcp-Param-Region header"),
+        (Some("us-east"), "does not match the argument `region`"),
+        (Some("=?base64?ZXUtd2VzdA?="), "invalid Base64"),
+        (Some("=?base64?ZXUt!!d2VzdA==?="), "invalid Base64"),
+    ] {
+        let (status, answer) = call_with_region_header(&pa, &key, "eu-west", header).await;
+        assert_eq!(status, 400, "{header:?}: {answer}");
+        assert_eq!(answer["error"]["code"], -32020, "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("Mcp-Param-Region") && message.contains(says),
+            "{message}"
+        );
     }
 }

@@ -172,6 +172,11 @@ impl Server for Fixture {
                 NO_ARGS,
             ),
             tool(
+                "test_header_param",
+                "Echoes a region the client also sends in an Mcp-Param-Region header (SEP-2243)",
+                r#"{"type":"object","properties":{"region":{"type":"string","description":"Where the call is routed","x-mcp-header":"Region"}},"required":["region"]}"#,
+            ),
+            tool(
                 "json_schema_2020_12_tool",
                 "Tool with JSON Schema 2020-12 features for conformance testing (SEP-1613)",
                 JSON_SCHEMA_2020_12,
@@ -223,6 +228,7 @@ impl Server for Fixture {
             "test_error_handling" => Ok(CallResult::error(
                 "This tool intentionally returns an error for testing",
             )),
+            "test_header_param" => Ok(CallResult::text(format!("region: {}", args.str("region")?))),
             "test_sampling" => {
                 let prompt = args.str("prompt")?;
                 let request = json!({

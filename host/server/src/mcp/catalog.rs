@@ -292,6 +292,13 @@ impl TenantCatalog {
         })
     }
 
+    /// The input schema of tool `name`, as listed.
+    pub fn input_schema(&self, name: &str) -> Option<&Value> {
+        self.catalogs()
+            .find_map(|(_, c)| c.tools.iter().find(|t| t.name == name))
+            .map(|t| &t.json["inputSchema"])
+    }
+
     /// The plugin serving prompt `name`, with the prompt's local name.
     pub fn prompt(&self, name: &str) -> Option<(&ToolServer, &str)> {
         self.catalogs().find_map(|(_, c)| {

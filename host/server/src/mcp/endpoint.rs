@@ -392,6 +392,16 @@ async fn stateless(
     if let Err(message) = check_method_headers(headers, &method, &params) {
         return bad(HEADER_MISMATCH, message);
     }
+    let catalog = TenantCatalog::new(platform.deployments.enabled(tenant));
+    if method == "tools/call"
+        && let Some(schema) = params
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(|n| catalog.input_schema(n))
+        && let Err(message) = super::param_headers::check(schema, &params["arguments"], headers)
+    {
+        return bad(HEADER_MISMATCH, message);
+    }
     if version != STATELESS_VERSION {
         return rpc_error(
             StatusCode::BAD_REQUEST,
@@ -441,7 +451,7 @@ async fn stateless(
     });
     let call = Call {
         tenant: tenant.to_string(),
-        catalog: TenantCatalog::new(platform.deployments.enabled(tenant)),
+        catalog,
         peer: peer.clone(),
         tenant_permits: platform.deployments.tenant_permits(tenant),
         platform: platform.clone(),

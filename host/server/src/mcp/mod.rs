@@ -6,6 +6,7 @@ mod convert;
 mod endpoint;
 mod jsonrpc;
 mod methods;
+mod param_headers;
 mod peer;
 mod session;
 mod state;
