@@ -513,8 +513,8 @@ async fn plain_wit_exports_are_served_as_tools_with_derived_schemas() {
 
 /// A stateless (2026-07-28) `tools/call` of the fixture's `test_header_param`,
 /// whose `region` argument is marked `x-mcp-header: Region`, sending
-/// `Mcp-Param-Region: header` when one is given.
-async fn call_with_region_header(pa: &Pa, key: &str, region: &str, header: Option<&str>) -> (u16, Value) {
+/// `Mcp-Param-Region: header` when one is given. `mcp` has no session.
+async fn call_with_region_header(mcp: &Mcp, region: &str, header: Option<&str>) -> (u16, Value) {
     let body = json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
         "name": "test_header_param", "arguments": { "region": region },
         "_meta": {
@@ -522,15 +522,11 @@ async fn call_with_region_header(pa: &Pa, key: &str, region: &str, header: Optio
             "io.modelcontextprotocol/clientCapabilities": {},
         },
     } });
-    let mut request = reqwest::Client::new()
-        .post(format!("{}/t/acme/mcp", pa.url))
-        .bearer_auth(key)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
+    let mut request = mcp
+        .post(body.to_string())
         .header("mcp-protocol-version", "2026-07-28")
         .header("mcp-method", "tools/call")
-        .header("mcp-name", "test_header_param")
-        .body(body.to_string());
+        .header("mcp-name", "test_header_param");
     if let Some(header) = header {
         request = request.header("Mcp-Param-Region", header);
     }
@@ -569,8 +565,9 @@ async fn marked_arguments_must_match_their_mcp_param_headers() {
     assert_eq!(tool["inputSchema"]["properties"]["region"]["x-mcp-header"], "Region");
 
     // Plain or Base64-wrapped (with the spaces HTTP allows around a value), a matching header passes.
+    let stateless = Mcp::new(&pa, "acme", Some(&key));
     for header in ["eu-west", " =?base64?ZXUtd2VzdA==?= "] {
-        let (status, answer) = call_with_region_header(&pa, &key, "eu-west", Some(header)).await;
+        let (status, answer) = call_with_region_header(&stateless, "eu-west", Some(header)).await;
         assert_eq!(status, 200, "{header}: {answer}");
         assert_eq!(answer["result"]["content"][0]["text"], "region: eu-west", "{answer}");
     }
@@ -581,7 +578,7 @@ async fn marked_arguments_must_match_their_mcp_param_headers() {
         (Some("=?base64?ZXUtd2VzdA?="), "invalid Base64"),
         (Some("=?base64?ZXUt!!d2VzdA==?="), "invalid Base64"),
     ] {
-        let (status, answer) = call_with_region_header(&pa, &key, "eu-west", header).await;
+        let (status, answer) = call_with_region_header(&stateless, "eu-west", header).await;
         assert_eq!(status, 400, "{header:?}: {answer}");
         assert_eq!(answer["error"]["code"], -32020, "{answer}");
         let message = answer["error"]["message"].as_str().unwrap();

@@ -284,19 +284,18 @@ impl TenantCatalog {
     /// The plugin serving tool `name`, with its plugin name and the tool's
     /// name in the component.
     pub fn tool(&self, name: &str) -> Option<(&str, &Arc<Live>, &str)> {
-        self.lives().find_map(|(plugin, live, c)| {
-            c.tools
-                .iter()
-                .find(|t| t.name == name)
-                .map(|t| (plugin.as_str(), live, t.local.as_str()))
-        })
+        self.tool_entry(name)
+            .map(|(plugin, live, t)| (plugin.as_str(), live, t.local.as_str()))
     }
 
     /// The input schema of tool `name`, as listed.
     pub fn input_schema(&self, name: &str) -> Option<&Value> {
-        self.catalogs()
-            .find_map(|(_, c)| c.tools.iter().find(|t| t.name == name))
-            .map(|t| &t.json["inputSchema"])
+        self.tool_entry(name).map(|(_, _, t)| &t.json["inputSchema"])
+    }
+
+    fn tool_entry(&self, name: &str) -> Option<(&String, &Arc<Live>, &Entry)> {
+        self.lives()
+            .find_map(|(plugin, live, c)| c.tools.iter().find(|t| t.name == name).map(|t| (plugin, live, t)))
     }
 
     /// The plugin serving prompt `name`, with the prompt's local name.
