@@ -177,3 +177,34 @@ async fn faults_are_contained() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_busy_guest_does_not_hold_up_the_thread_serving_its_connection() {
+    let data = tempfile::tempdir().unwrap();
+    // One thread serves every connection: the looping guest's and the others'.
+    let pa = Pa::serve(data.path(), &["--http-threads", "1"]);
+    let admin = Api::new(&pa, ADMIN);
+    admin
+        .deploy("default", "hello", "1.0.0", "hello_p2.wasm", json!({}))
+        .await;
+    let limits = json!({ "limits": { "timeout_ms": 3000 } });
+    admin.deploy("default", "faults", "1.0.0", "faults.wasm", limits).await;
+    let looping = async {
+        let answer = get(&format!("{}/t/default/fn/faults/loop", pa.url)).await;
+        (answer, Instant::now())
+    };
+    let others = async {
+        // A blocked thread would answer this only once the loop ended.
+        tokio::time::timeout(Duration::from_secs(30), wait_in_flight(&pa.url, "default", "faults"))
+            .await
+            .expect("the looping call never showed as in flight while it ran");
+        for _ in 0..5 {
+            let answer = get(&format!("{}/t/default/fn/hello", pa.url)).await;
+            assert_eq!(answer, (200, "hello from pa".to_string()));
+        }
+        Instant::now()
+    };
+    let (((status, body), loop_ended), others_ended) = tokio::join!(looping, others);
+    assert_eq!(status, 504, "{body}");
+    assert!(others_ended < loop_ended, "the other calls waited for the loop to end");
+}

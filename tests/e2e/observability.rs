@@ -103,7 +103,7 @@ fn promtool_check(metrics: &str) {
     let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
-        .expect("promtool is missing: install Debian's `prometheus` package (cargo xtask fixtures, or apt-get install -y prometheus)");
+        .expect("promtool is missing: install Debian's `prometheus` package (`cargo xtask test` does, or apt-get install -y prometheus)");
     let mut child = Command::new(promtool)
         .args(["check", "metrics"])
         .stdin(Stdio::piped())

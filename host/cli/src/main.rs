@@ -2,18 +2,20 @@
 
 mod backup;
 mod billing;
+mod listen;
 mod plugin;
 mod remote;
 mod telemetry;
 mod workflow;
 
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
+use listen::listen;
 use pa_server::{Compiler, Platform, PlatformConfig, Rate, RateLimits};
 
 /// The host allocates and frees many small buffers per request (headers,
@@ -74,6 +76,9 @@ struct ServeArgs {
     /// steps in flight before it exits anyway.
     #[arg(long, env = "PA_DRAIN_SECS", default_value_t = 30)]
     drain_secs: u64,
+    /// Threads serving HTTP connections (default: one per core).
+    #[arg(long, env = "PA_HTTP_THREADS")]
+    http_threads: Option<NonZeroUsize>,
     /// Largest accepted component upload, in bytes.
     #[arg(long, env = "PA_MAX_UPLOAD_BYTES", default_value_t = 50 << 20)]
     max_upload_bytes: usize,
@@ -187,43 +192,6 @@ async fn main() {
     }
 }
 
-/// Serves `app` on `addr` until `stop` completes, then lets the requests in
-/// flight finish for up to `drain`.
-async fn listen(
-    addr: SocketAddr,
-    app: axum::Router,
-    stop: impl Future<Output = ()> + Send + 'static,
-    drain: Duration,
-) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    println!("listening on http://{}", listener.local_addr()?);
-    // Responses streamed from guests arrive in several writes: without
-    // TCP_NODELAY, Nagle's algorithm and delayed ACKs stall them by ~40 ms.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    let (stopped, mut stopping) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(
-        async move {
-            stop.await;
-            let _ = stopped.send(true);
-        },
-    );
-    let drain_over = async move {
-        let _ = stopping.wait_for(|stopping| *stopping).await;
-        tokio::time::sleep(drain).await;
-    };
-    tokio::select! {
-        served = std::future::IntoFuture::into_future(server) => served?,
-        () = drain_over => tracing::warn!("requests still in flight when the drain time ran out"),
-    }
-    Ok(())
-}
-
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let platform = Platform::open(PlatformConfig {
         data_dir: args.data_dir,
@@ -272,7 +240,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             platform.start_draining();
         }
     };
-    listen(args.listen, pa_server::app(platform.clone()), stop, drain).await?;
+    let http_threads = args.http_threads.unwrap_or_else(listen::one_per_core);
+    listen(args.listen, pa_server::app(platform.clone()), http_threads, stop, drain).await?;
     let spent = stopping_since.get().map(Instant::elapsed).unwrap_or_default();
     platform.shut_down(drain.saturating_sub(spent)).await;
     Ok(())
@@ -286,7 +255,14 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| PathBuf::from(".pa"))
     });
     let app = pa_server::up::router(&args.file, &data_dir).await?;
-    listen(args.listen, app, pa_server::shutdown_signal(), UP_DRAIN).await
+    listen(
+        args.listen,
+        app,
+        listen::one_per_core(),
+        pa_server::shutdown_signal(),
+        UP_DRAIN,
+    )
+    .await
 }
 
 async fn audit(args: AuditArgs) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::capabilities::CapabilityGrants;
+use thread_local::ThreadLocal;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 use wasmtime::component::GuestTaskId;
@@ -63,28 +64,33 @@ struct Inner {
 
 enum Mode {
     P2(ProxyPre<InstanceState>),
-    P3(ProxyHandler<P3Handler>),
+    /// One handler, and so one set of reused instances, per thread serving
+    /// requests: a request and the instance answering it share a thread.
+    P3 {
+        pre: ServicePre<InstanceState>,
+        handlers: ThreadLocal<ProxyHandler<P3Handler>>,
+    },
 }
 
 impl HttpFunction {
     /// Binds a `wasi:http` 0.2 component to a plugin's sandbox.
     pub(crate) fn p2(pre: &ProxyPre<InstanceState>, sandbox: Sandbox) -> HttpFunction {
-        HttpFunction::with_mode(Arc::new(sandbox), |_| Mode::P2(pre.clone()))
+        HttpFunction::with_mode(Arc::new(sandbox), Mode::P2(pre.clone()))
     }
 
     /// Binds a `wasi:http` 0.3 component to a plugin's sandbox.
     pub(crate) fn p3(pre: &ServicePre<InstanceState>, sandbox: Sandbox) -> HttpFunction {
-        HttpFunction::with_mode(Arc::new(sandbox), |sandbox| {
-            Mode::P3(ProxyHandler::new(P3Handler {
+        HttpFunction::with_mode(
+            Arc::new(sandbox),
+            Mode::P3 {
                 pre: pre.clone(),
-                sandbox,
-            }))
-        })
+                handlers: ThreadLocal::new(),
+            },
+        )
     }
 
-    fn with_mode(sandbox: Arc<Sandbox>, mode: impl FnOnce(Arc<Sandbox>) -> Mode) -> HttpFunction {
+    fn with_mode(sandbox: Arc<Sandbox>, mode: Mode) -> HttpFunction {
         let permits = Arc::new(Semaphore::new(sandbox.limits.max_concurrency as usize));
-        let mode = mode(sandbox.clone());
         HttpFunction(Arc::new(Inner { sandbox, permits, mode }))
     }
 
@@ -119,7 +125,13 @@ impl HttpFunction {
         let _call = self.0.sandbox.usage.call();
         let response = match &self.0.mode {
             Mode::P2(pre) => self.handle_p2(pre.clone(), request, permit).await?,
-            Mode::P3(handler) => {
+            Mode::P3 { pre, handlers } => {
+                let handler = handlers.get_or(|| {
+                    ProxyHandler::new(P3Handler {
+                        pre: pre.clone(),
+                        sandbox: self.0.sandbox.clone(),
+                    })
+                });
                 let timeout = self.0.sandbox.timeout();
                 let result = tokio::time::timeout(timeout, handler.handle((), request)).await;
                 drop(permit);

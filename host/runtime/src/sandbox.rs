@@ -65,13 +65,14 @@ impl Sandbox {
         );
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
-        // At every epoch tick a running guest yields to the executor (so a busy
-        // guest never holds a worker thread for long) and stops at its deadline.
+        // At every epoch tick a running guest yields to the executor and stops
+        // at its deadline. Tokio's yield lets the thread poll for I/O first,
+        // so the other connections a busy guest's thread serves move on.
         store.epoch_deadline_callback(|store| {
             if Instant::now() >= store.data().deadline {
                 Ok(UpdateDeadline::Interrupt)
             } else {
-                Ok(UpdateDeadline::Yield(1))
+                Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
             }
         });
         self.rearm(&mut store);
