@@ -8,7 +8,6 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::capabilities::CapabilityGrants;
 use thread_local::ThreadLocal;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
@@ -22,6 +21,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
+use crate::capabilities::CapabilityGrants;
 use crate::egress::AllowList;
 use crate::engine::EPOCH_TICK;
 use crate::sandbox::Sandbox;
@@ -68,7 +68,7 @@ enum Mode {
     /// requests: a request and the instance answering it share a thread.
     P3 {
         pre: ServicePre<InstanceState>,
-        handlers: ThreadLocal<ProxyHandler<P3Handler>>,
+        handlers: Box<ThreadLocal<ProxyHandler<P3Handler>>>,
     },
 }
 
@@ -84,7 +84,7 @@ impl HttpFunction {
             Arc::new(sandbox),
             Mode::P3 {
                 pre: pre.clone(),
-                handlers: ThreadLocal::new(),
+                handlers: Box::default(),
             },
         )
     }
