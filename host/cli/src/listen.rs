@@ -3,7 +3,6 @@
 //! and answers its requests on one thread. A request then never hops between
 //! worker threads, which on a small machine costs more than the guest call.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
@@ -156,8 +155,7 @@ async fn serve_connection(app: Router, arrival: Handoff, _open: OpenConnection) 
     };
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
-        let app = app.clone();
-        async move { Ok::<_, Infallible>(app.oneshot(request).await.unwrap_or_else(|never| match never {})) }
+        app.clone().oneshot(request)
     });
     let builder = auto::Builder::new(TokioExecutor::new());
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service);
