@@ -97,9 +97,15 @@ pub struct Canary {
     pub stats: CanaryStats,
 }
 
+/// A tenant's enabled plugins by name: a snapshot, replaced as a whole when
+/// one of them changes, so readers hold it without a lock.
+pub type TenantPlugins = BTreeMap<String, Arc<Live>>;
+
 /// The live table of enabled plugins, and each tenant's concurrency budget.
 pub struct Deployments {
-    live: RwLock<HashMap<(String, String), Arc<Live>>>,
+    /// Indexed by tenant, so a request's lookup costs the same however many
+    /// tenants the node serves.
+    live: RwLock<HashMap<String, Arc<TenantPlugins>>>,
     /// The last automatic rollback of each plugin.
     rollbacks: RwLock<HashMap<(String, String), Value>>,
     tenant_permits: RwLock<HashMap<String, Arc<Semaphore>>>,
@@ -117,28 +123,31 @@ impl Deployments {
     }
 
     pub fn get(&self, tenant: &str, plugin: &str) -> Option<Arc<Live>> {
-        self.live
-            .read()
-            .unwrap()
-            .get(&(tenant.to_string(), plugin.to_string()))
-            .cloned()
+        self.live.read().unwrap().get(tenant)?.get(plugin).cloned()
     }
 
-    /// Every enabled plugin of a tenant with its version.
-    pub fn enabled(&self, tenant: &str) -> HashMap<String, Arc<Live>> {
-        let live = self.live.read().unwrap();
-        live.iter()
-            .filter(|((t, _), _)| t == tenant)
-            .map(|((_, p), l)| (p.clone(), l.clone()))
-            .collect()
+    /// Every enabled plugin of a tenant.
+    pub fn enabled(&self, tenant: &str) -> Arc<TenantPlugins> {
+        self.live.read().unwrap().get(tenant).cloned().unwrap_or_default()
     }
 
     /// Every enabled plugin (for metrics).
     pub fn all(&self) -> Vec<(String, String, Arc<Live>)> {
         let live = self.live.read().unwrap();
         live.iter()
-            .map(|((t, p), l)| (t.clone(), p.clone(), l.clone()))
+            .flat_map(|(t, plugins)| plugins.iter().map(|(p, l)| (t.clone(), p.clone(), l.clone())))
             .collect()
+    }
+
+    /// Changes a tenant's plugins: a new snapshot replaces the old one.
+    fn update<R>(&self, tenant: &str, change: impl FnOnce(&mut TenantPlugins) -> R) -> R {
+        let mut live = self.live.write().unwrap();
+        let plugins = live.entry(tenant.to_string()).or_default();
+        let result = change(Arc::make_mut(plugins));
+        if plugins.is_empty() {
+            live.remove(tenant);
+        }
+        result
     }
 
     pub fn tenant_permits(&self, tenant: &str) -> Arc<Semaphore> {
@@ -299,12 +308,12 @@ impl Deployments {
             breaker: Breaker::new(request.circuit.clone()),
             canary: None,
         };
-        {
-            let mut live = self.live.write().unwrap();
-            match live.get(&key) {
-                Some(now) if Arc::ptr_eq(now, &current) => live.insert(key.clone(), Arc::new(stable)),
-                _ => return,
-            };
+        let swapped = self.update(tenant, |plugins| match plugins.get(plugin) {
+            Some(now) if Arc::ptr_eq(now, &current) => plugins.insert(plugin.to_string(), Arc::new(stable)).is_some(),
+            _ => false,
+        });
+        if !swapped {
+            return;
         }
         let record = json!({
             "version": canary.policy.version,
@@ -366,10 +375,7 @@ impl Deployments {
             config,
         };
         platform.store.set_deployment(&deployment).await?;
-        self.live
-            .write()
-            .unwrap()
-            .insert((tenant.to_string(), plugin.to_string()), Arc::new(live));
+        self.update(tenant, |plugins| plugins.insert(plugin.to_string(), Arc::new(live)));
         platform.mcp.changed(tenant);
         Ok(())
     }
@@ -378,7 +384,7 @@ impl Deployments {
     /// plugin of the tenant already uses.
     fn check_clashes(&self, tenant: &str, plugin: &str, live: &Live) -> Result<(), ApiError> {
         let Some(catalog) = &live.catalog else { return Ok(()) };
-        for (other, other_live) in self.enabled(tenant) {
+        for (other, other_live) in self.enabled(tenant).iter() {
             let Some(other_catalog) = &other_live.catalog else {
                 continue;
             };
@@ -422,10 +428,7 @@ impl Deployments {
     pub async fn restore(&self, platform: &Platform, d: &Deployment) -> Result<(), ApiError> {
         let request: EnableRequest = serde_json::from_str(&d.config).map_err(ApiError::internal)?;
         let live = Self::build(platform, &d.tenant, &d.name, &request).await?;
-        self.live
-            .write()
-            .unwrap()
-            .insert((d.tenant.clone(), d.name.clone()), Arc::new(live));
+        self.update(&d.tenant, |plugins| plugins.insert(d.name.clone(), Arc::new(live)));
         Ok(())
     }
 
@@ -478,12 +481,7 @@ impl Deployments {
 
     /// Stops serving a plugin that was disabled on another node.
     fn forget(&self, platform: &Platform, tenant: &str, plugin: &str) {
-        let removed = self
-            .live
-            .write()
-            .unwrap()
-            .remove(&(tenant.to_string(), plugin.to_string()));
-        if removed.is_some() {
+        if self.update(tenant, |plugins| plugins.remove(plugin)).is_some() {
             tracing::info!(tenant, plugin, "disabled on another node");
             platform.mcp.changed(tenant);
         }
@@ -497,10 +495,7 @@ impl Deployments {
                 format!("plugin `{plugin}` is not enabled"),
             ));
         }
-        self.live
-            .write()
-            .unwrap()
-            .remove(&(tenant.to_string(), plugin.to_string()));
+        self.update(tenant, |plugins| plugins.remove(plugin));
         platform.mcp.changed(tenant);
         Ok(())
     }

@@ -119,8 +119,8 @@ pub async fn monitoring(State(platform): State<Platform>, Path(tenant): Path<Str
     let enabled: HashMap<String, String> = platform
         .deployments
         .enabled(&tenant)
-        .into_iter()
-        .map(|(plugin, live)| (plugin, live.version.clone()))
+        .iter()
+        .map(|(plugin, live)| (plugin.clone(), live.version.clone()))
         .collect();
     Ok(Json(report(tenant, &families, &enabled)).into_response())
 }

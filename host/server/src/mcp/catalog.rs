@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::convert::with_optional;
 
-use crate::deploy::Live;
+use crate::deploy::{Live, TenantPlugins};
 
 /// Longest tool or prompt name listed (many clients refuse longer ones).
 const MAX_NAME: usize = 64;
@@ -232,15 +232,13 @@ pub fn template_matches(template: &str, uri: &str) -> bool {
 
 /// The tool servers a tenant has enabled, in a stable order.
 pub struct TenantCatalog {
-    plugins: Vec<(String, Arc<Live>)>,
+    plugins: Arc<TenantPlugins>,
 }
 
 impl TenantCatalog {
-    /// The tool servers among `enabled`, ordered by plugin name.
-    pub fn new(enabled: impl IntoIterator<Item = (String, Arc<Live>)>) -> TenantCatalog {
-        let mut plugins: Vec<_> = enabled.into_iter().filter(|(_, l)| l.catalog.is_some()).collect();
-        plugins.sort_by(|a, b| a.0.cmp(&b.0));
-        TenantCatalog { plugins }
+    /// The tool servers among a tenant's `enabled` plugins, in plugin name order.
+    pub fn new(enabled: Arc<TenantPlugins>) -> TenantCatalog {
+        TenantCatalog { plugins: enabled }
     }
 
     fn catalogs(&self) -> impl Iterator<Item = (&String, &Catalog)> {
