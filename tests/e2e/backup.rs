@@ -1,7 +1,8 @@
 //! `pa backup`: the drill (populate, back up while serving, wipe, restore,
 //! every row and blob compared, audit chain verified, the restored platform
 //! serving) on both backends; damaged, truncated and wrongly unlocked
-//! backups refused; restores refused into anything but an empty target.
+//! backups refused; restores (and `verify` of a target) refused into anything
+//! but an empty target.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -212,6 +213,23 @@ async fn drill(backend: Backend) {
     }
     let fresh = tempfile::tempdir().unwrap();
     let target = place_args(fresh.path(), database_url.as_deref());
+    // `verify` with a target checks it as `restore` would, writing nothing.
+    let verify_into = |place: &[String]| {
+        let mut args = vec!["verify", archive.to_str().unwrap()];
+        args.extend(strs(place));
+        pa_backup(&args, &[])
+    };
+    let (ok, text) = verify_into(&target);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(&format!("it can be restored into {}", fresh.path().display())),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_dir(fresh.path()).unwrap().count(),
+        0,
+        "verify wrote nothing"
+    );
     let mut args = vec!["restore", archive.to_str().unwrap()];
     args.extend(strs(&target));
     let started = Instant::now();
@@ -243,8 +261,12 @@ async fn drill(backend: Backend) {
         blobs_before.len()
     );
 
-    // A second restore finds the target taken: the data folder, then the database.
+    // A second restore finds the target taken: the data folder, then the
+    // database; a verify of the same target says the same.
     let (ok, text) = pa_backup(&args, &[]);
+    assert!(!ok);
+    assert!(text.contains("is not empty"), "{text}");
+    let (ok, text) = verify_into(&target);
     assert!(!ok);
     assert!(text.contains("is not empty"), "{text}");
     let other = tempfile::tempdir().unwrap();
@@ -252,32 +274,35 @@ async fn drill(backend: Backend) {
         Backend::Sqlite => Some(format!("sqlite://{}", fresh.path().join("pa.db").display())),
         Backend::Postgres => database_url.clone(),
     };
-    let restore_into = |url: Option<&str>| {
+    let refusals = |url: Option<&str>| {
+        let place = place_args(other.path(), url);
         let mut args = vec!["restore".to_string(), archive.display().to_string()];
-        args.extend(place_args(other.path(), url));
-        pa_backup(&strs(&args), &[])
+        args.extend(place.iter().cloned());
+        [pa_backup(&strs(&args), &[]), verify_into(&place)]
     };
-    let (ok, text) = restore_into(taken.as_deref());
-    assert!(!ok);
-    match backend {
-        Backend::Sqlite => assert!(
-            text.contains("exists: restore into a place without a database"),
-            "{text}"
-        ),
-        Backend::Postgres => assert!(
-            text.contains(" tables: restore into an empty database or schema"),
-            "{text}"
-        ),
+    for (ok, text) in refusals(taken.as_deref()) {
+        assert!(!ok);
+        match backend {
+            Backend::Sqlite => assert!(
+                text.contains("exists: restore into a place without a database"),
+                "{text}"
+            ),
+            Backend::Postgres => assert!(
+                text.contains(" tables: restore into an empty database or schema"),
+                "{text}"
+            ),
+        }
     }
     if let Backend::Postgres = backend {
         let (_, elsewhere, _) = new_place(backend);
-        let (ok, text) = restore_into(elsewhere.as_deref());
-        assert!(!ok);
         let hint = format!(
             "restore it into a database URL with `?schema={}`",
             schema.as_deref().unwrap()
         );
-        assert!(text.contains(&hint), "{text}");
+        for (ok, text) in refusals(elsewhere.as_deref()) {
+            assert!(!ok);
+            assert!(text.contains(&hint), "{text}");
+        }
     }
     assert_eq!(
         std::fs::read_dir(other.path()).unwrap().count(),

@@ -24,10 +24,13 @@ enum BackupCommand {
         #[command(flatten)]
         key: PassphraseArgs,
     },
-    /// Check a backup in full: every SHA-256, the database snapshot, the blobs it references.
+    /// Check a backup in full: every SHA-256, the database snapshot, the blobs it
+    /// references; with `--data-dir`, also that it could be restored there (nothing is written).
     Verify {
         /// The backup file.
         file: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
         #[command(flatten)]
         key: PassphraseArgs,
     },
@@ -56,6 +59,21 @@ struct DataArgs {
     /// as `pa serve --blob-url` takes it; the data folder's `blobs` when unset.
     #[arg(long, env = "PA_BLOB_URL")]
     blob_url: Option<String>,
+}
+
+/// Where `verify` checks that a backup could be restored: the same place
+/// `restore` would take, read only (no environment variables, so a shell
+/// set up for `pa serve` does not turn every verify into a restore check).
+#[derive(clap::Args)]
+struct TargetArgs {
+    /// Also check that the backup could be restored into this data folder
+    /// (empty or missing) and its database.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The database it would be restored into (`sqlite://…` or
+    /// `postgres://…[?schema=NAME]`); defaults to a SQLite file in the data folder.
+    #[arg(long, requires = "data_dir")]
+    database_url: Option<String>,
 }
 
 /// The passphrase of an encrypted backup.
@@ -113,8 +131,13 @@ pub async fn run(args: BackupArgs) -> anyhow::Result<()> {
                 );
             }
         }
-        BackupCommand::Verify { file, key } => {
-            let verified = backup::verify(&file, key.passphrase()?.as_deref()).await?;
+        BackupCommand::Verify { file, target, key } => {
+            let location = target.data_dir.as_deref().map(|data_dir| Location {
+                data_dir,
+                database_url: target.database_url.clone(),
+                blob_url: None,
+            });
+            let verified = backup::verify(&file, key.passphrase()?.as_deref(), location).await?;
             let manifest = &verified.manifest;
             println!(
                 "{}: intact; {}, {} blobs, {}created {} by pa {}",
@@ -125,6 +148,9 @@ pub async fn run(args: BackupArgs) -> anyhow::Result<()> {
                 manifest.created_at,
                 manifest.pa_version
             );
+            if let Some(data_dir) = &target.data_dir {
+                println!("it can be restored into {}", data_dir.display());
+            }
         }
         BackupCommand::Restore { file, data, key } => {
             let location = Location {

@@ -170,8 +170,13 @@ async fn unpack_checked(file: &Path, passphrase: Option<&str>, into: &Path) -> a
 }
 
 /// Reads the backup `file` in full and checks everything in it (see
-/// [`create`]); the unpacked copy goes to a temporary folder beside it.
-pub async fn verify(file: &Path, passphrase: Option<&str>) -> anyhow::Result<Verified> {
+/// [`create`]); the unpacked copy goes to a temporary folder beside it. With
+/// a `target`, also checks that the backup could be restored there (see
+/// [`restore`]), writing nothing.
+pub async fn verify(file: &Path, passphrase: Option<&str>, target: Option<Location<'_>>) -> anyhow::Result<Verified> {
+    if let Some(to) = &target {
+        check_data_dir(to.data_dir)?;
+    }
     let folder = file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -180,7 +185,25 @@ pub async fn verify(file: &Path, passphrase: Option<&str>) -> anyhow::Result<Ver
         .prefix(".pa-verify-")
         .tempdir_in(folder)
         .or_else(|_| tempfile::tempdir())?;
-    unpack_checked(file, passphrase, work.path()).await
+    let verified = unpack_checked(file, passphrase, work.path()).await?;
+    if let Some(to) = &target {
+        snapshots::check_target(&to.url(), &verified.manifest.database).await?;
+    }
+    Ok(verified)
+}
+
+/// Refuses a data folder that exists and holds anything.
+fn check_data_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        let mut entries = std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        if entries.next().is_some() {
+            bail!(
+                "{} is not empty: restore into an empty or new data folder",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A backup restored.
@@ -192,20 +215,13 @@ pub struct Restored {
 }
 
 /// Restores the backup `file` into `to`: the data folder must be empty or
-/// missing and the database must hold no tables. The backup is checked in
-/// full (as by [`verify`]) before anything is written.
+/// missing and the database must hold no tables (see
+/// [`snapshots::check_target`]). The backup is checked in full (as by
+/// [`verify`]) before anything is written.
 pub async fn restore(file: &Path, passphrase: Option<&str>, to: Location<'_>) -> anyhow::Result<Restored> {
     let started = Instant::now();
     let dir = to.data_dir;
-    if dir.exists() {
-        let mut entries = std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
-        if entries.next().is_some() {
-            bail!(
-                "{} is not empty: restore into an empty or new data folder",
-                dir.display()
-            );
-        }
-    }
+    check_data_dir(dir)?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let work = tempfile::Builder::new().prefix(".restore-").tempdir_in(dir)?;
     let Verified { manifest, .. } = unpack_checked(file, passphrase, work.path()).await?;

@@ -77,11 +77,10 @@ pub async fn inspect(backend: &str, file: &Path) -> Result<SnapshotInfo, StoreEr
     }
 }
 
-/// Restores the snapshot `file` described by `info` into the database at
-/// `url`, which must be empty (no tables; created if missing). The database
-/// is then at the snapshot's migration, or migrated forward if that is older
-/// than this build's.
-pub async fn restore(url: &str, file: &Path, info: &SnapshotInfo) -> Result<(), StoreError> {
+/// Checks, writing nothing, that the snapshot `info` can be restored into
+/// the database at `url`: a migration this build knows, the same backend
+/// (and PostgreSQL schema), and no database there yet.
+pub async fn check_target(url: &str, info: &SnapshotInfo) -> Result<(), StoreError> {
     let latest = latest_migration(&info.backend);
     if info.migration > latest {
         return Err(StoreError::Backup(format!(
@@ -90,15 +89,25 @@ pub async fn restore(url: &str, file: &Path, info: &SnapshotInfo) -> Result<(), 
         )));
     }
     match (DatabaseUrl::parse(url)?, info.backend.as_str()) {
-        (DatabaseUrl::Sqlite(url), "sqlite") => sqlite::restore(&url, file).await?,
+        (DatabaseUrl::Sqlite(url), "sqlite") => sqlite::check_target(&url),
         (DatabaseUrl::Postgres { url, schema }, "postgres") => {
-            postgres::restore(&url, schema, file, info.schema.as_deref()).await?
+            postgres::check_target(&url, schema.as_deref(), info.schema.as_deref()).await
         }
-        (_, backend) => {
-            return Err(StoreError::Backup(format!(
-                "the backup is of a {backend} database and cannot be restored into `{url}`"
-            )));
-        }
+        (_, backend) => Err(StoreError::Backup(format!(
+            "the backup is of a {backend} database and cannot be restored into `{url}`"
+        ))),
+    }
+}
+
+/// Restores the snapshot `file` described by `info` into the database at
+/// `url`, which must pass [`check_target`]. The database is then at the
+/// snapshot's migration, or migrated forward if that is older than this
+/// build's.
+pub async fn restore(url: &str, file: &Path, info: &SnapshotInfo) -> Result<(), StoreError> {
+    check_target(url, info).await?;
+    match DatabaseUrl::parse(url)? {
+        DatabaseUrl::Sqlite(url) => sqlite::restore(&url, file).await?,
+        DatabaseUrl::Postgres { url, schema } => postgres::restore(&url, schema.as_deref(), file).await?,
     }
     crate::Store::open(url).await?;
     Ok(())

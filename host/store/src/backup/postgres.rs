@@ -285,13 +285,9 @@ fn unescape(field: &[u8]) -> Vec<u8> {
     out
 }
 
-pub(super) async fn restore(
-    url: &str,
-    schema: Option<String>,
-    file: &Path,
-    archived: Option<&str>,
-) -> Result<(), StoreError> {
-    let schema = schema.unwrap_or_else(|| PUBLIC.into());
+/// Refuses a target schema other than the archived one, or one with tables.
+pub(super) async fn check_target(url: &str, schema: Option<&str>, archived: Option<&str>) -> Result<(), StoreError> {
+    let schema = schema.unwrap_or(PUBLIC);
     let archived = archived.unwrap_or(PUBLIC);
     if schema != archived {
         let hint = if archived == PUBLIC {
@@ -304,10 +300,8 @@ pub(super) async fn restore(
         )));
     }
     let mut conn = PgConnection::connect(url).await?;
-    conn.execute(format!("CREATE SCHEMA IF NOT EXISTS {}", quote(&schema)).as_str())
-        .await?;
     let tables: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = $1")
-        .bind(&schema)
+        .bind(schema)
         .fetch_one(&mut conn)
         .await?;
     conn.close().await?;
@@ -316,6 +310,16 @@ pub(super) async fn restore(
             "schema `{schema}` of the target database has {tables} tables: restore into an empty database or schema"
         )));
     }
+    Ok(())
+}
+
+/// Restores a checked snapshot into `schema` (created if missing) in one transaction.
+pub(super) async fn restore(url: &str, schema: Option<&str>, file: &Path) -> Result<(), StoreError> {
+    let schema = schema.unwrap_or(PUBLIC);
+    let mut conn = PgConnection::connect(url).await?;
+    conn.execute(format!("CREATE SCHEMA IF NOT EXISTS {}", quote(schema)).as_str())
+        .await?;
+    conn.close().await?;
     // The schema exists now: restore everything but its creation.
     let text = path_text(file)?;
     let list = String::from_utf8_lossy(&run("pg_restore", &["--list", text]).await?).into_owned();

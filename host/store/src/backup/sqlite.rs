@@ -89,7 +89,8 @@ async fn describe(conn: &mut SqliteConnection) -> Result<SnapshotInfo, StoreErro
     })
 }
 
-pub(super) async fn restore(url: &str, file: &Path) -> Result<(), StoreError> {
+/// Refuses a target where a database file (or its write-ahead log) exists.
+pub(super) fn check_target(url: &str) -> Result<(), StoreError> {
     let path = SqliteConnectOptions::from_str(url)?.get_filename().to_path_buf();
     let wal = path.with_file_name(format!(
         "{}-wal",
@@ -103,6 +104,12 @@ pub(super) async fn restore(url: &str, file: &Path) -> Result<(), StoreError> {
             )));
         }
     }
+    Ok(())
+}
+
+/// Copies a checked snapshot into place (whole, through a renamed temporary file).
+pub(super) async fn restore(url: &str, file: &Path) -> Result<(), StoreError> {
+    let path = SqliteConnectOptions::from_str(url)?.get_filename().to_path_buf();
     let io = |e: std::io::Error| StoreError::Backup(format!("cannot write {}: {e}", path.display()));
     if let Some(parent) = path.parent() {
         tokio::fs::create_dir_all(parent).await.map_err(io)?;
