@@ -309,7 +309,10 @@ impl Deployments {
             canary: None,
         };
         let swapped = self.update(tenant, |plugins| match plugins.get(plugin) {
-            Some(now) if Arc::ptr_eq(now, &current) => plugins.insert(plugin.to_string(), Arc::new(stable)).is_some(),
+            Some(now) if Arc::ptr_eq(now, &current) => {
+                plugins.insert(plugin.to_string(), Arc::new(stable));
+                true
+            }
             _ => false,
         });
         if !swapped {
