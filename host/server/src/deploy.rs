@@ -292,7 +292,6 @@ impl Deployments {
     /// Stops routing calls to a plugin's canary, for good: the stored
     /// configuration loses it and the rollback is recorded.
     pub async fn roll_back(&self, platform: &Platform, tenant: &str, plugin: &str, reason: String) {
-        let key = (tenant.to_string(), plugin.to_string());
         let Some(current) = self.get(tenant, plugin) else {
             return;
         };
@@ -328,7 +327,10 @@ impl Deployments {
             "stats": canary.stats.snapshot(),
         });
         tracing::warn!(tenant, plugin, canary = %canary.policy.version, %reason, "canary rolled back");
-        self.rollbacks.write().unwrap().insert(key, record);
+        self.rollbacks
+            .write()
+            .unwrap()
+            .insert((tenant.to_string(), plugin.to_string()), record);
         let stored = Deployment {
             tenant: tenant.to_string(),
             name: plugin.to_string(),

@@ -242,9 +242,7 @@ impl TenantCatalog {
     }
 
     fn catalogs(&self) -> impl Iterator<Item = (&String, &Catalog)> {
-        self.plugins
-            .iter()
-            .filter_map(|(name, live)| live.catalog.as_deref().map(|c| (name, c)))
+        self.lives().map(|(name, _, catalog)| (name, catalog))
     }
 
     fn lives(&self) -> impl Iterator<Item = (&String, &Arc<Live>, &Catalog)> {
