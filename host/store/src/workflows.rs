@@ -207,6 +207,12 @@ macro_rules! upsert_steps {
     }};
 }
 
+/// `$2, $3, …`: one placeholder per step id, after the run id's `$1`.
+fn step_placeholders(ids: &[String]) -> String {
+    let list: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
+    list.join(", ")
+}
+
 /// A run and its step rows in order, all of them or only those named, in one
 /// statement (a round trip less than two). A macro: the query is built for
 /// each backend's executor.
@@ -215,13 +221,10 @@ macro_rules! select_run {
         let only: Option<&[String]> = $only;
         let join = match only {
             Some([]) => String::new(),
-            Some(ids) => {
-                let list: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
-                format!(
-                    " LEFT JOIN workflow_steps s ON s.run_id = r.id AND s.step_id IN ({})",
-                    list.join(", ")
-                )
-            }
+            Some(ids) => format!(
+                " LEFT JOIN workflow_steps s ON s.run_id = r.id AND s.step_id IN ({})",
+                step_placeholders(ids)
+            ),
             None => " LEFT JOIN workflow_steps s ON s.run_id = r.id".to_string(),
         };
         let (columns, order) = if join.is_empty() {
@@ -512,6 +515,21 @@ impl Store {
                     .bind(run_id)
                     .execute(&mut *tx)
                     .await?;
+                // The steps it reads too: `claim_step` takes a ready step
+                // without the run's lock, and a decision made on a step read
+                // as ready must not overwrite a claim committed meanwhile.
+                let steps_sql = match steps {
+                    Some(ids) => format!("AND step_id IN ({})", step_placeholders(ids)),
+                    None => String::new(),
+                };
+                if steps.is_none_or(|ids| !ids.is_empty()) {
+                    let sql = format!("SELECT step_id FROM workflow_steps WHERE run_id = $1 {steps_sql} FOR UPDATE");
+                    let mut lock = sqlx::query(&sql).bind(run_id);
+                    for id in steps.unwrap_or_default() {
+                        lock = lock.bind(id);
+                    }
+                    lock.execute(&mut *tx).await?;
+                }
             }
             let snapshot =
                 select_run!(&mut *tx, run_id, steps).ok_or_else(|| StoreError::NotFound(format!("run `{run_id}`")))?;
