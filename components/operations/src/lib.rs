@@ -9,24 +9,13 @@ mod probe;
 mod prom;
 mod thresholds;
 
-use pa_tool::{Args, CallResult, ContentBlock, Server, ServerError, Tool, Value, json};
+use pa_tool::{Args, CallResult, ContentBlock, Server, ServerError, Tool, Value, json, read_only_tool};
 
-const READ_ONLY: &str = r#"{"readOnlyHint":true,"idempotentHint":true,"openWorldHint":false}"#;
+/// The probe reads only, but what it reads is outside (an open world).
 const PROBE_HINTS: &str = r#"{"readOnlyHint":true,"idempotentHint":true,"openWorldHint":true}"#;
 
 /// Longest accepted exposition text, in bytes.
 const MAX_TEXT: usize = 4 * 1024 * 1024;
-
-fn tool(name: &str, title: &str, description: &str, input: Value, output: Value, hints: &str) -> Tool {
-    Tool {
-        name: name.into(),
-        title: Some(title.into()),
-        description: Some(description.into()),
-        input_schema: input.to_string(),
-        output_schema: Some(output.to_string()),
-        annotations: Some(hints.into()),
-    }
-}
 
 fn structured(value: Value, is_error: bool) -> CallResult {
     let text = match (&value["error"], is_error) {
@@ -137,7 +126,7 @@ impl Server for Operations {
         let text = json!({ "type": "string", "description": "Metrics in the Prometheus text exposition format." });
         let value = json!({ "type": ["number", "string"], "description": "A number, or `NaN`, `+Inf`, `-Inf`." });
         vec![
-            tool(
+            read_only_tool(
                 "parse_prometheus",
                 "Parse Prometheus metrics",
                 "Parses the Prometheus text exposition format into samples (name, labels, value, timestamp, type) and \
@@ -160,9 +149,8 @@ impl Server for Operations {
                     },
                     "required": ["count", "samples", "families"]
                 }),
-                READ_ONLY,
             ),
-            tool(
+            read_only_tool(
                 "check_thresholds",
                 "Check metric thresholds",
                 "Checks rules such as {\"metric\": \"cpu_usage\", \"labels\": {\"host\": \"a\"}, \"op\": \"<\", \"value\": 0.9} \
@@ -197,43 +185,44 @@ impl Server for Operations {
                     },
                     "required": ["passed", "failed", "total", "results"]
                 }),
-                READ_ONLY,
             ),
-            tool(
-                "http_probe",
-                "HTTP health probe",
-                "GETs a URL through the host's outbound allowlist and reports the status, latency in ms, body size and \
+            Tool {
+                annotations: Some(PROBE_HINTS.into()),
+                ..read_only_tool(
+                    "http_probe",
+                    "HTTP health probe",
+                    "GETs a URL through the host's outbound allowlist and reports the status, latency in ms, body size and \
                  whether it looks healthy (2xx/3xx or `expect_status`, and `contains`). A host the plugin was not granted, \
                  an unreachable host or a timeout is a tool error naming the cause.",
-                json!({
-                    "type": "object",
-                    "properties": {
-                        "url": { "type": "string", "description": "An http:// or https:// URL." },
-                        "timeout_ms": { "type": "integer", "minimum": 1, "maximum": 60000, "default": 5000 },
-                        "expect_status": { "anyOf": [
-                            { "type": "integer", "minimum": 100, "maximum": 599 },
-                            { "type": "array", "items": { "type": "integer", "minimum": 100, "maximum": 599 }, "minItems": 1 }
-                        ], "description": "Healthy statuses (default 200–399)." },
-                        "contains": { "type": "string", "description": "Text the body must contain to be healthy." }
-                    },
-                    "required": ["url"],
-                    "additionalProperties": false
-                }),
-                json!({
-                    "type": "object",
-                    "properties": {
-                        "url": { "type": "string" }, "ok": { "type": "boolean" },
-                        "status": { "type": ["integer", "null"] }, "latency_ms": { "type": "number" },
-                        "total_ms": { "type": "number" }, "body_bytes": { "type": "integer" },
-                        "body_truncated": { "type": "boolean" }, "content_type": { "type": ["string", "null"] },
-                        "contains": { "type": ["boolean", "null"] }, "problems": { "type": "array", "items": { "type": "string" } },
-                        "error_kind": { "type": "string", "enum": ["not_granted", "dns", "unreachable", "timeout", "tls", "invalid_url", "error"] },
-                        "error": { "type": "string" }
-                    },
-                    "required": ["url", "ok", "status", "latency_ms"]
-                }),
-                PROBE_HINTS,
-            ),
+                    json!({
+                        "type": "object",
+                        "properties": {
+                            "url": { "type": "string", "description": "An http:// or https:// URL." },
+                            "timeout_ms": { "type": "integer", "minimum": 1, "maximum": 60000, "default": 5000 },
+                            "expect_status": { "anyOf": [
+                                { "type": "integer", "minimum": 100, "maximum": 599 },
+                                { "type": "array", "items": { "type": "integer", "minimum": 100, "maximum": 599 }, "minItems": 1 }
+                            ], "description": "Healthy statuses (default 200–399)." },
+                            "contains": { "type": "string", "description": "Text the body must contain to be healthy." }
+                        },
+                        "required": ["url"],
+                        "additionalProperties": false
+                    }),
+                    json!({
+                        "type": "object",
+                        "properties": {
+                            "url": { "type": "string" }, "ok": { "type": "boolean" },
+                            "status": { "type": ["integer", "null"] }, "latency_ms": { "type": "number" },
+                            "total_ms": { "type": "number" }, "body_bytes": { "type": "integer" },
+                            "body_truncated": { "type": "boolean" }, "content_type": { "type": ["string", "null"] },
+                            "contains": { "type": ["boolean", "null"] }, "problems": { "type": "array", "items": { "type": "string" } },
+                            "error_kind": { "type": "string", "enum": ["not_granted", "dns", "unreachable", "timeout", "tls", "invalid_url", "error"] },
+                            "error": { "type": "string" }
+                        },
+                        "required": ["url", "ok", "status", "latency_ms"]
+                    }),
+                )
+            },
         ]
     }
 
@@ -252,3 +241,26 @@ impl Server for Operations {
 }
 
 pa_tool::export!(Operations);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_probe_alone_reaches_an_open_world() {
+        let hints: Vec<(String, Value)> = Operations::list_tools()
+            .into_iter()
+            .map(|t| {
+                (
+                    t.name,
+                    serde_json::from_str(&t.annotations.expect("hints")).expect("JSON"),
+                )
+            })
+            .collect();
+        let open = |name: &str| hints.iter().find(|(n, _)| n == name).expect("listed").1["openWorldHint"].clone();
+        assert!(hints.iter().all(|(_, h)| h["readOnlyHint"] == json!(true)));
+        assert_eq!(open("parse_prometheus"), json!(false));
+        assert_eq!(open("check_thresholds"), json!(false));
+        assert_eq!(open("http_probe"), json!(true));
+    }
+}
