@@ -9,7 +9,8 @@ use crate::support::{ADMIN, Api};
 
 on_both_backends!(graphql_shows_what_rest_would_and_limits_queries,);
 
-async fn graphql(api: &Api, query: &str) -> (u16, Value) {
+/// Posts `query` to `/api/graphql` as `api`'s caller.
+pub async fn graphql(api: &Api, query: &str) -> (u16, Value) {
     api.send(
         Method::POST,
         "/api/graphql",

@@ -2,13 +2,15 @@
 //! `wasi:http` 0.2 and 0.3 paths) reaches its tenant's logs API and the
 //! `pa::guest` JSON log events, never another tenant's; a failed call is
 //! logged as an error; a flood of output is bounded; and the monitoring
-//! endpoint counts a tenant's calls and refuses other tenants' callers.
+//! endpoint counts a tenant's calls and refuses other tenants' callers; GraphQL
+//! shows the same lines and figures to the same callers.
 
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::graphql::graphql;
 use crate::support::{ADMIN, Api, Logs, Pa, get};
 
 /// Lines a call records at most (then one line saying the rest was dropped).
@@ -146,6 +148,29 @@ async fn printed_lines_reach_their_tenants_logs_only() {
     let (status, body) = logs_of(&globex, "acme", "faults", "").await;
     assert_eq!(status, 403, "{body}");
 
+    // GraphQL shows the same lines to the same callers.
+    let query = |filters: &str| {
+        format!(
+            r#"{{ tenant(id: "acme") {{ logs(plugin: "faults", {filters}) {{ message stream level version }} }} }}"#
+        )
+    };
+    let (status, body) = graphql(&acme, &query(r#"stream: STDERR, limit: 1"#)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["tenant"]["logs"],
+        json!([{ "message": "err: acme secret", "stream": "STDERR", "level": "INFO", "version": "1.0.0" }]),
+        "{body}"
+    );
+    let (_, body) = graphql(&acme, &query(r#"since: "yesterday""#)).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "bad_request", "{body}");
+    assert!(
+        body["errors"][0]["message"].as_str().unwrap().contains("since"),
+        "{body}"
+    );
+    let (_, body) = graphql(&globex, &query("limit: 5")).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "forbidden", "{body}");
+    assert!(!body.to_string().contains("secret"), "{body}");
+
     // Bad parameters are named.
     for (query, named) in [
         ("limit=0", "limit"),
@@ -241,4 +266,23 @@ async fn the_monitoring_endpoint_counts_a_tenants_calls_only() {
 
     let (status, body) = globex.send(Method::GET, "/api/v1/tenants/acme/monitoring", None).await;
     assert_eq!(status, 403, "{body}");
+
+    // GraphQL gives the same figures, to the same callers.
+    let query = r#"{ tenant(id: "acme") { monitoring { plugin version requests { success serverError } latency { count } fuel concurrencyLimit } } }"#;
+    let (status, body) = graphql(&viewer, query).await;
+    assert_eq!(status, 200, "{body}");
+    let figures = &body["data"]["tenant"]["monitoring"];
+    assert_eq!(figures.as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(figures[0]["plugin"], "hello", "{body}");
+    assert_eq!(figures[0]["version"], "1.0.0", "{body}");
+    assert_eq!(
+        figures[0]["requests"],
+        json!({ "success": 2, "serverError": 0 }),
+        "{body}"
+    );
+    assert_eq!(figures[0]["latency"]["count"], 2, "{body}");
+    assert_eq!(figures[0]["fuel"], hello["fuel"], "{body}");
+    assert_eq!(figures[0]["concurrencyLimit"], 64, "{body}");
+    let (_, body) = graphql(&globex, query).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "forbidden", "{body}");
 }

@@ -1,8 +1,9 @@
 //! GraphQL at `/api/graphql`: the control plane's read model (tenants, their
-//! plugins, members, teams, keys, usage and audit log) over the same store and
-//! the same RBAC as `/api/v1`: every tenant field checks the permission its
-//! REST twin needs, so a caller sees exactly what the REST API would show
-//! them. Queries are limited in depth and complexity.
+//! plugins, members, teams, keys, usage, audit log, monitoring figures and
+//! plugin logs) over the same store and the same RBAC as `/api/v1`: every
+//! tenant field checks the permission its REST twin needs, so a caller sees
+//! exactly what the REST API would show them. Queries are limited in depth
+//! and complexity.
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Schema, SimpleObject};
 use axum::Json;
@@ -10,7 +11,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use pa_runtime::BUFFER_LINES;
 
+use crate::api::monitoring::{self, LogLevel, LogParams, PluginFigures};
 use crate::auth::{self, Caller, Permission};
 use crate::error::ApiError;
 use crate::platform::Platform;
@@ -168,6 +171,46 @@ pub struct AuditEntry {
     request_id: String,
 }
 
+/// Where a log line came from.
+#[derive(Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(name = "LogStream", remote = "pa_runtime::LogStream")]
+enum Stream {
+    /// The guest's standard output.
+    Stdout,
+    /// The guest's standard error.
+    Stderr,
+    /// The host: a call that failed (trap, timeout, memory limit).
+    Host,
+}
+
+/// One line of a plugin's log.
+#[derive(SimpleObject)]
+pub struct LogLine {
+    /// When it was written (RFC 3339, UTC).
+    at: String,
+    /// The plugin version whose instance wrote it.
+    version: String,
+    stream: Stream,
+    level: LogLevel,
+    /// The text.
+    message: String,
+    /// The OpenTelemetry trace id of the call, when known.
+    trace_id: Option<String>,
+}
+
+impl From<monitoring::LogLine> for LogLine {
+    fn from(line: monitoring::LogLine) -> LogLine {
+        LogLine {
+            at: line.at,
+            version: line.version,
+            stream: line.stream.into(),
+            level: line.level,
+            message: line.message,
+            trace_id: line.trace_id,
+        }
+    }
+}
+
 #[Object]
 impl Tenant {
     async fn id(&self) -> &str {
@@ -272,6 +315,36 @@ impl Tenant {
                 })
                 .collect(),
         })
+    }
+
+    /// Its plugins' figures on this node since it started, as `GET
+    /// …/monitoring` shows them (`plugin.read`).
+    async fn monitoring(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PluginFigures>> {
+        let platform = allowed(ctx, &self.id, Permission::PluginRead).await?;
+        Ok(monitoring::tenant_report(&platform, self.id.clone()).await.plugins)
+    }
+
+    /// A plugin's newest log lines on this node (at most `limit`, after
+    /// `since`, of one `stream`), oldest first, as `GET …/plugins/{name}/logs`
+    /// shows them (`plugin.read`). Each line costs its fields in the query's
+    /// complexity.
+    #[graphql(complexity = "limit.clamp(1, BUFFER_LINES as i64) as usize * child_complexity")]
+    async fn logs(
+        &self,
+        ctx: &Context<'_>,
+        plugin: String,
+        #[graphql(default = 100)] limit: i64,
+        since: Option<String>,
+        stream: Option<Stream>,
+    ) -> async_graphql::Result<Vec<LogLine>> {
+        let platform = allowed(ctx, &self.id, Permission::PluginRead).await?;
+        let params = LogParams {
+            limit: Some(limit),
+            since,
+            stream: stream.map(Into::into),
+        };
+        let page = monitoring::log_page(&platform, &self.id, plugin, params).map_err(graphql_error)?;
+        Ok(page.entries.into_iter().map(LogLine::from).collect())
     }
 
     /// Audit entries, oldest first, after `after` (`audit.read`). Each entry

@@ -31,7 +31,7 @@ pub struct MonitoringReport {
 }
 
 /// One plugin's figures since this node started.
-#[derive(Debug, Default, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct PluginFigures {
     /// The plugin.
     pub plugin: String,
@@ -65,7 +65,7 @@ pub struct PluginFigures {
 }
 
 /// Requests by the class of their HTTP status.
-#[derive(Debug, Default, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct StatusClasses {
     /// 1xx answers.
     #[serde(rename = "1xx")]
@@ -85,7 +85,7 @@ pub struct StatusClasses {
 }
 
 /// A latency histogram and the percentiles estimated from it.
-#[derive(Debug, Default, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct Latency {
     /// Observations.
     pub count: u64,
@@ -105,7 +105,7 @@ pub struct Latency {
 }
 
 /// One bucket of a latency histogram.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct LatencyBucket {
     /// The upper bound, in seconds.
     pub le: f64,
@@ -115,14 +115,19 @@ pub struct LatencyBucket {
 
 /// `GET /api/v1/tenants/{tenant}/monitoring`.
 pub async fn monitoring(State(platform): State<Platform>, Path(tenant): Path<String>) -> Result<Response, ApiError> {
-    let families = platform.metrics.of_tenant(&platform, &tenant).await;
+    Ok(Json(tenant_report(&platform, tenant).await).into_response())
+}
+
+/// The figures of `tenant`'s plugins on this node (REST and GraphQL).
+pub(crate) async fn tenant_report(platform: &Platform, tenant: String) -> MonitoringReport {
+    let families = platform.metrics.of_tenant(platform, &tenant).await;
     let enabled: HashMap<String, String> = platform
         .deployments
         .enabled(&tenant)
         .iter()
         .map(|(plugin, live)| (plugin.clone(), live.version.clone()))
         .collect();
-    Ok(Json(report(tenant, &families, &enabled)).into_response())
+    report(tenant, &families, &enabled)
 }
 
 /// The figures of `families` (one tenant's series) by plugin; `enabled`
@@ -237,12 +242,15 @@ fn quantile(q: f64, buckets: &[LatencyBucket], count: u64) -> Option<f64> {
 }
 
 /// Filters of `GET /api/v1/tenants/{tenant}/plugins/{name}/logs`.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogParams {
-    limit: Option<i64>,
-    since: Option<String>,
-    stream: Option<LogStream>,
+    /// Most lines to return (1 to [`BUFFER_LINES`], 100 by default).
+    pub limit: Option<i64>,
+    /// Only lines written after this RFC 3339 time.
+    pub since: Option<String>,
+    /// Only lines of this stream.
+    pub stream: Option<LogStream>,
 }
 
 /// The answer of the logs endpoint.
@@ -280,7 +288,7 @@ pub struct LogLine {
 }
 
 /// How serious a log line is.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     /// Printed by the guest.
@@ -301,6 +309,17 @@ pub async fn logs(
     params: Result<Query<LogParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    Ok(Json(log_page(&platform, &tenant, name, params)?).into_response())
+}
+
+/// The newest lines of `tenant`'s plugin `name` on this node that match
+/// `params`, oldest first (REST and GraphQL).
+pub(crate) fn log_page(
+    platform: &Platform,
+    tenant: &str,
+    name: String,
+    params: LogParams,
+) -> Result<LogPage, ApiError> {
     check_name("plugin", &name)?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=BUFFER_LINES as i64).contains(&limit) {
@@ -321,12 +340,12 @@ pub async fn logs(
     let keep = |e: &LogEntry| {
         params.stream.is_none_or(|s| e.stream == s) && since.is_none_or(|t| OffsetDateTime::from(e.at) > t)
     };
-    let entries = match platform.logs.get(&tenant, &name) {
+    let entries = match platform.logs.get(tenant, &name) {
         Some(buffer) => buffer.newest(limit as usize, keep),
         None => Vec::new(),
     };
     let entries = entries.into_iter().map(LogLine::from).collect();
-    Ok(Json(LogPage { plugin: name, entries }).into_response())
+    Ok(LogPage { plugin: name, entries })
 }
 
 impl From<LogEntry> for LogLine {
