@@ -242,7 +242,7 @@ fn quantile(q: f64, buckets: &[LatencyBucket], count: u64) -> Option<f64> {
 }
 
 /// Filters of `GET /api/v1/tenants/{tenant}/plugins/{name}/logs`.
-#[derive(Default, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogParams {
     /// Most lines to return (1 to [`BUFFER_LINES`], 100 by default).
