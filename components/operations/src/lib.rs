@@ -192,8 +192,8 @@ impl Server for Operations {
                     "http_probe",
                     "HTTP health probe",
                     "GETs a URL through the host's outbound allowlist and reports the status, latency in ms, body size and \
-                 whether it looks healthy (2xx/3xx or `expect_status`, and `contains`). A host the plugin was not granted, \
-                 an unreachable host or a timeout is a tool error naming the cause.",
+                     whether it looks healthy (2xx/3xx or `expect_status`, and `contains`). A host the plugin was not \
+                     granted, an unreachable host or a timeout is a tool error naming the cause.",
                     json!({
                         "type": "object",
                         "properties": {

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pa_runtime::BUFFER_LINES;
 
-use crate::api::monitoring::{self, LogLevel, LogParams, PluginFigures};
+use crate::api::monitoring::{self, LogLine, LogParams, PluginFigures};
 use crate::auth::{self, Caller, Permission};
 use crate::error::ApiError;
 use crate::platform::Platform;
@@ -183,31 +183,12 @@ enum Stream {
     Host,
 }
 
-/// One line of a plugin's log.
-#[derive(SimpleObject)]
-pub struct LogLine {
-    /// When it was written (RFC 3339, UTC).
-    at: String,
-    /// The plugin version whose instance wrote it.
-    version: String,
-    stream: Stream,
-    level: LogLevel,
-    /// The text.
-    message: String,
-    /// The OpenTelemetry trace id of the call, when known.
-    trace_id: Option<String>,
-}
-
-impl From<monitoring::LogLine> for LogLine {
-    fn from(line: monitoring::LogLine) -> LogLine {
-        LogLine {
-            at: line.at,
-            version: line.version,
-            stream: line.stream.into(),
-            level: line.level,
-            message: line.message,
-            trace_id: line.trace_id,
-        }
+#[async_graphql::ComplexObject]
+impl LogLine {
+    /// `STDOUT` or `STDERR` for what the guest printed, `HOST` for a call
+    /// that failed (trap, timeout, memory limit).
+    async fn stream(&self) -> Stream {
+        self.stream.into()
     }
 }
 
@@ -344,7 +325,7 @@ impl Tenant {
             stream: stream.map(Into::into),
         };
         let page = monitoring::log_page(&platform, &self.id, plugin, params).map_err(graphql_error)?;
-        Ok(page.entries.into_iter().map(LogLine::from).collect())
+        Ok(page.entries)
     }
 
     /// Audit entries, oldest first, after `after` (`audit.read`). Each entry

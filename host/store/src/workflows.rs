@@ -518,12 +518,11 @@ impl Store {
                 // The steps it reads too: `claim_step` takes a ready step
                 // without the run's lock, and a decision made on a step read
                 // as ready must not overwrite a claim committed meanwhile.
-                let steps_sql = match steps {
-                    Some(ids) => format!("AND step_id IN ({})", step_placeholders(ids)),
-                    None => String::new(),
-                };
                 if steps.is_none_or(|ids| !ids.is_empty()) {
-                    let sql = format!("SELECT step_id FROM workflow_steps WHERE run_id = $1 {steps_sql} FOR UPDATE");
+                    let only = steps.map_or(String::new(), |ids| {
+                        format!("AND step_id IN ({})", step_placeholders(ids))
+                    });
+                    let sql = format!("SELECT step_id FROM workflow_steps WHERE run_id = $1 {only} FOR UPDATE");
                     let mut lock = sqlx::query(&sql).bind(run_id);
                     for id in steps.unwrap_or_default() {
                         lock = lock.bind(id);

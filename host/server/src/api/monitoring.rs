@@ -263,8 +263,10 @@ pub struct LogPage {
     pub entries: Vec<LogLine>,
 }
 
-/// One line of a plugin's log.
-#[derive(Serialize, ToSchema)]
+/// One line of a plugin's log (its `stream` is resolved for GraphQL in
+/// [`crate::graphql`]).
+#[derive(Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(complex)]
 pub struct LogLine {
     /// When it was written (RFC 3339, UTC).
     #[schema(format = DateTime)]
@@ -274,6 +276,7 @@ pub struct LogLine {
     /// `stdout` or `stderr` for what the guest printed, `host` for a call
     /// that failed (trap, timeout, memory limit).
     #[schema(inline)]
+    #[graphql(skip)]
     pub stream: LogStream,
     /// `error` for host-side failures, `info` for what the guest printed.
     #[schema(inline)]
