@@ -21,7 +21,7 @@ use crate::workflows::{assert_effects_once, ended, save_chain, start, wait_for_r
 const CLIENTS: usize = 8;
 
 /// The nodes' shared settings.
-struct Cluster {
+pub struct Cluster {
     database_url: String,
     schema: String,
     redis_prefix: String,
@@ -29,7 +29,7 @@ struct Cluster {
 }
 
 impl Cluster {
-    fn new() -> Cluster {
+    pub fn new() -> Cluster {
         let schema = unique_name("pa_cluster");
         Cluster {
             database_url: format!("{}?schema={schema}", postgres_url()),
@@ -40,7 +40,7 @@ impl Cluster {
     }
 
     /// A node with its own data folder (compiled code, secrets) and the shared stores.
-    fn node(&self, dir: &tempfile::TempDir) -> Pa {
+    pub fn node(&self, dir: &tempfile::TempDir) -> Pa {
         let blob_url = format!("file://{}", self.blobs.path().display());
         Pa::start(
             &[

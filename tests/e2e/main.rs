@@ -13,6 +13,7 @@ mod graphql;
 mod identity;
 mod idp;
 mod mcp;
+mod mcp_tasks;
 mod monitoring;
 mod object_storage;
 mod observability;

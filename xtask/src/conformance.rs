@@ -34,7 +34,8 @@ const SUITES: [Suite; 2] = [
 ];
 
 /// Installs the suites (once; kept under `target/`), serves the fixture and
-/// runs both; fails if either reports a failing scenario.
+/// runs both; fails if either reports a failing check, scored or not (the
+/// suites score only part of the extensions' scenarios).
 pub fn start() -> Result {
     let base = root().join("target/mcp-conformance");
     for suite in &SUITES {
@@ -67,6 +68,7 @@ pub fn start() -> Result {
             .args(suite.args)
             .arg("-o")
             .arg(&out))
+        .and_then(|()| no_failed_checks(&out))
         .map_err(|e| {
             format!(
                 "MCP conformance {} failed (details in {}): {e}",
@@ -76,6 +78,35 @@ pub fn start() -> Result {
         })?;
     }
     sdk_clients(&url, &sdk_ts, &sdk_py)
+}
+
+/// Fails naming every check the suite's results under `dir` (a
+/// `checks.json` per scenario) report as failed.
+fn no_failed_checks(dir: &Path) -> Result {
+    let mut failed = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.file_name().is_some_and(|n| n == "checks.json") {
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let checks: serde_json::Value =
+                    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+                for check in checks.as_array().into_iter().flatten() {
+                    if check["status"] == "FAILURE" {
+                        failed.push(format!("{} ({})", check["id"], path.display()));
+                    }
+                }
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} failed checks: {}", failed.len(), failed.join(", ")))
+    }
 }
 
 const TS_SDK: &str = "@modelcontextprotocol/sdk@1.32.2";

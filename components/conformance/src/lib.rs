@@ -3,11 +3,12 @@
 //! written as an ordinary PowerAutomation tool server.
 
 mod media;
+mod tasks;
 
 use pa_tool::{
     Args, CallResult, CompletionRef, ContentBlock, LogLevel, Media, NO_ARGS, PromptArgument, PromptInfo, PromptMessage,
-    PromptResult, ResourceBody, ResourceContents, ResourceInfo, ResourceTemplate, Role, Server, ServerError, Tool,
-    Value, json, tool,
+    PromptResult, ResourceBody, ResourceContents, ResourceInfo, ResourceTemplate, Role, Server, ServerError,
+    TaskSupport, Tool, Value, json, tool,
 };
 
 struct Fixture;
@@ -182,9 +183,19 @@ impl Server for Fixture {
                 JSON_SCHEMA_2020_12,
             ),
         ]
+        .into_iter()
+        .chain(tasks::tools())
+        .collect()
+    }
+
+    fn task_tools() -> Vec<(String, TaskSupport)> {
+        tasks::support()
     }
 
     fn call_tool(name: String, args: Args) -> Result<CallResult, ServerError> {
+        if let Some(outcome) = tasks::call(&name, &args) {
+            return outcome;
+        }
         match name.as_str() {
             "test_simple_text" => Ok(CallResult::text("This is a simple text response for testing.")),
             "test_image_content" => Ok(CallResult::content(vec![image()])),

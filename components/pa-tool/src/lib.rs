@@ -20,13 +20,14 @@
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
-        world: "powerautomation:plugin/tool-server",
+        world: "powerautomation:plugin/task-tool-server",
         pub_export_macro: true,
         export_macro_name: "export_world",
         default_bindings_module: "pa_tool::bindings",
     });
 }
 
+pub use bindings::exports::powerautomation::plugin::tasks::TaskSupport;
 pub use bindings::powerautomation::plugin::host::{self, log};
 pub use bindings::powerautomation::plugin::types::*;
 pub use bindings::powerautomation::plugin::{config, key_value};
@@ -61,6 +62,11 @@ pub trait Server {
     /// Completes an argument value.
     fn complete(_target: CompletionRef, _argument: String, _value: String) -> Result<Vec<String>, ServerError> {
         Ok(Vec::new())
+    }
+    /// The tools whose calls may become tasks (each begins one with
+    /// [`host::begin_task`]); none by default.
+    fn task_tools() -> Vec<(String, TaskSupport)> {
+        Vec::new()
     }
 }
 
@@ -101,6 +107,11 @@ macro_rules! export {
                 value: String,
             ) -> Result<Vec<String>, $crate::ServerError> {
                 <$server as $crate::Server>::complete(target, argument, value)
+            }
+        }
+        impl $crate::bindings::exports::powerautomation::plugin::tasks::Guest for __PaToolExport {
+            fn task_tools() -> Vec<(String, $crate::TaskSupport)> {
+                <$server as $crate::Server>::task_tools()
             }
         }
         $crate::bindings::export_world!(__PaToolExport with_types_in $crate::bindings);

@@ -157,9 +157,7 @@ impl Runtime {
         let pre = match world {
             World::HttpP2 => Pre::P2(wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre).map_err(link)?),
             World::HttpP3 => Pre::P3(wasmtime_wasi_http::p3::bindings::ServicePre::new(pre).map_err(link)?),
-            World::ToolServer => Pre::Tools(crate::tools::Kind::World(
-                crate::tools::ToolServerPre::new(pre).map_err(link)?,
-            )),
+            World::ToolServer => Pre::Tools(crate::tools::Kind::world(pre).map_err(link)?),
             World::WorkflowStep => Pre::Step(crate::steps::WorkflowStepPre::new(pre).map_err(link)?),
             World::Exports => {
                 let (funcs, skipped) = crate::exports::exported_funcs(&kit.engine, &component);

@@ -38,7 +38,7 @@ pub use output::{MAX_LINE_BYTES, MAX_LINES_PER_CALL};
 pub use plugin::Plugin;
 pub use spin::{KeyValueBackend, KvScope};
 pub use steps::{StepComponent, StepContext, StepError};
-pub use tools::{AskError, ToolPeer, ToolServer, types as tool_types};
+pub use tools::{AskError, TaskSupport, ToolPeer, ToolServer, types as tool_types};
 pub use usage::{Usage, UsageSample};
 pub use wasmtime_wasi_http::{Error as HttpBodyError, WasiBody};
 pub use world::World;

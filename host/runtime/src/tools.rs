@@ -31,10 +31,24 @@ mod bindings {
     });
 }
 
-pub(crate) use bindings::ToolServerPre;
+/// The optional `tasks` export of a tool server.
+#[allow(missing_docs)]
+mod task_bindings {
+    wasmtime::component::bindgen!({
+        inline: "package powerautomation:host-side;
+                 world task-support { export powerautomation:plugin/tasks@0.1.0; }",
+        path: "../../wit",
+        exports: { default: async },
+    });
+}
+
+use bindings::ToolServerPre;
 /// The host-service interfaces, shared with the workflow-step world.
 pub(crate) use bindings::powerautomation::plugin as interfaces;
 use bindings::powerautomation::plugin::{config, host, key_value};
+use task_bindings::exports::powerautomation::plugin::tasks::GuestIndices as TasksIndices;
+/// How a tool's calls may become MCP tasks (its server's `tasks` export).
+pub use task_bindings::exports::powerautomation::plugin::tasks::TaskSupport;
 
 /// The data types of the tool-server world (tools, content blocks, results).
 pub use bindings::powerautomation::plugin::types;
@@ -61,6 +75,11 @@ pub trait ToolPeer: Send + Sync {
     async fn ask(&self, requests: Vec<types::InputRequest>) -> Result<Vec<(String, String)>, AskError>;
     /// The capabilities the client declared, as a JSON object.
     fn client_capabilities(&self) -> String;
+    /// Turns the call into a task the client polls, if the tool and the
+    /// client support that; returns whether it did.
+    async fn begin_task(&self) -> bool {
+        false
+    }
 }
 
 /// The error that stops a guest whose questions await the client's answers.
@@ -101,21 +120,28 @@ struct Warm {
 
 /// A running instance of either kind of tool server.
 enum Instantiated {
-    World(bindings::ToolServer),
+    World(bindings::ToolServer, wasmtime::component::Instance),
     Exports(wasmtime::component::Instance),
 }
 
 /// A component of the tool-server world, or one with plain WIT exports.
 #[derive(Clone)]
 pub(crate) enum Kind {
-    World(ToolServerPre<InstanceState>),
+    /// The world's bindings, and those of the `tasks` export when it has one.
+    World(ToolServerPre<InstanceState>, Option<Arc<TasksIndices>>),
     Exports(InstancePre<InstanceState>, Arc<Vec<ExportedFunc>>),
 }
 
 impl Kind {
+    /// A component of the tool-server world, with its `tasks` export if any.
+    pub(crate) fn world(pre: InstancePre<InstanceState>) -> wasmtime::Result<Kind> {
+        let tasks = TasksIndices::new(&pre).ok().map(Arc::new);
+        Ok(Kind::World(ToolServerPre::new(pre)?, tasks))
+    }
+
     fn engine(&self) -> &wasmtime::Engine {
         match self {
-            Kind::World(pre) => pre.engine(),
+            Kind::World(pre, _) => pre.engine(),
             Kind::Exports(pre, _) => pre.engine(),
         }
     }
@@ -220,7 +246,10 @@ impl ToolServer {
 
     async fn instantiate(&self, store: &mut Store<InstanceState>) -> wasmtime::Result<Instantiated> {
         Ok(match &self.0.kind {
-            Kind::World(pre) => Instantiated::World(pre.instantiate_async(store).await?),
+            Kind::World(pre, _) => {
+                let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
+                Instantiated::World(bindings::ToolServer::new(&mut *store, &instance)?, instance)
+            }
             Kind::Exports(pre, _) => Instantiated::Exports(pre.instantiate_async(store).await?),
         })
     }
@@ -233,12 +262,12 @@ impl ToolServer {
         peer: Option<Arc<dyn ToolPeer>>,
         call: impl AsyncFnOnce(&Guest, &mut Store<InstanceState>) -> wasmtime::Result<R>,
     ) -> Option<Result<R, InvokeError>> {
-        if !matches!(self.0.kind, Kind::World(_)) {
+        if !matches!(self.0.kind, Kind::World(..)) {
             return None;
         }
         Some(
             self.run(metered, peer, async |store, instance| match instance {
-                Instantiated::World(tools) => call(tools.powerautomation_plugin_tools(), store).await,
+                Instantiated::World(tools, _) => call(tools.powerautomation_plugin_tools(), store).await,
                 Instantiated::Exports(_) => unreachable!("the kind is World"),
             })
             .await,
@@ -248,12 +277,29 @@ impl ToolServer {
     /// The tools the server offers.
     pub async fn list_tools(&self) -> Result<Vec<types::Tool>, InvokeError> {
         match &self.0.kind {
-            Kind::World(_) => self
+            Kind::World(..) => self
                 .run_world(false, None, async |g, s| g.call_list_tools(s).await)
                 .await
                 .expect("world"),
             Kind::Exports(_, funcs) => Ok(funcs.iter().map(|f| f.tool.clone()).collect()),
         }
+    }
+
+    /// The tools whose calls may become tasks, and how (none when the
+    /// component does not export `tasks`).
+    pub async fn task_tools(&self) -> Result<Vec<(String, TaskSupport)>, InvokeError> {
+        let Kind::World(_, Some(indices)) = &self.0.kind else {
+            return Ok(Vec::new());
+        };
+        let indices = indices.clone();
+        self.run(false, None, async move |store, instance| {
+            let Instantiated::World(_, instance) = instance else {
+                unreachable!("the kind is World")
+            };
+            let tasks = indices.load(&mut *store, instance)?;
+            tasks.call_task_tools(&mut *store).await
+        })
+        .await
     }
 
     /// Calls tool `name` with `arguments` (a JSON object as text).
@@ -417,6 +463,13 @@ impl host::Host for InstanceState {
         self.peer
             .as_ref()
             .map_or_else(|| "{}".to_string(), |p| p.client_capabilities())
+    }
+
+    async fn begin_task(&mut self) -> bool {
+        match self.peer.clone() {
+            Some(peer) => peer.begin_task().await,
+            None => false,
+        }
     }
 }
 

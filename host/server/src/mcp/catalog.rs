@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use pa_runtime::ToolServer;
 use pa_runtime::tool_types::{PromptInfo, ResourceInfo, ResourceTemplate, Tool};
+use pa_runtime::{TaskSupport, ToolServer};
 use serde_json::{Value, json};
 
 use super::convert::with_optional;
@@ -21,6 +21,8 @@ pub struct Entry {
     pub name: String,
     pub local: String,
     pub json: Value,
+    /// Whether a tool's calls may become tasks (`None` for prompts).
+    pub task_support: Option<TaskSupport>,
 }
 
 /// A resource template and the URIs it matches.
@@ -69,7 +71,7 @@ fn object_schema(tool: &str, field: &str, text: &str) -> Result<Value, String> {
     Ok(schema)
 }
 
-fn tool_json(name: &str, tool: &Tool) -> Result<Value, String> {
+fn tool_json(name: &str, tool: &Tool, task_support: TaskSupport) -> Result<Value, String> {
     let mut object = with_optional(
         json!({ "name": name, "inputSchema": object_schema(&tool.name, "input schema", &tool.input_schema)? }),
         &[("title", &tool.title), ("description", &tool.description)],
@@ -80,6 +82,9 @@ fn tool_json(name: &str, tool: &Tool) -> Result<Value, String> {
     if let Some(annotations) = &tool.annotations {
         object["annotations"] = serde_json::from_str(annotations)
             .map_err(|e| format!("tool `{}` has annotations that are not JSON: {e}", tool.name))?;
+    }
+    if let Some(support) = super::tasks::support_name(task_support) {
+        object["execution"] = json!({ "taskSupport": support });
     }
     Ok(object)
 }
@@ -133,17 +138,29 @@ impl Catalog {
     /// duplicate or invalid name).
     pub async fn load(server: ToolServer, prefix: &str) -> Result<Catalog, String> {
         let fail = |what: &str, e: pa_runtime::InvokeError| format!("listing its {what} failed: {e}");
+        let listed = server.list_tools().await.map_err(|e| fail("tools", e))?;
+        let task_support = server.task_tools().await.map_err(|e| fail("task support", e))?;
+        if let Some((unknown, _)) = task_support.iter().find(|(t, _)| !listed.iter().any(|l| l.name == *t)) {
+            return Err(format!(
+                "its task support names `{unknown}`, which is not one of its tools"
+            ));
+        }
         let mut tools = Vec::new();
-        for tool in server.list_tools().await.map_err(|e| fail("tools", e))? {
+        for tool in listed {
             let name = listed_name(prefix, &tool.name);
             check_name("tool", &name)?;
             if tools.iter().any(|t: &Entry| t.name == name) {
                 return Err(format!("tool `{name}` is listed twice"));
             }
+            let support = task_support
+                .iter()
+                .find(|(t, _)| *t == tool.name)
+                .map_or(TaskSupport::Forbidden, |(_, s)| *s);
             tools.push(Entry {
-                json: tool_json(&name, &tool)?,
+                json: tool_json(&name, &tool, support)?,
                 name,
                 local: tool.name,
+                task_support: Some(support),
             });
         }
         let mut prompts = Vec::new();
@@ -157,6 +174,7 @@ impl Catalog {
                 json: prompt_json(&name, &prompt),
                 name,
                 local: prompt.name,
+                task_support: None,
             });
         }
         let resources = server.list_resources().await.map_err(|e| fail("resources", e))?;
@@ -231,6 +249,7 @@ pub fn template_matches(template: &str, uri: &str) -> bool {
 }
 
 /// The tool servers a tenant has enabled, in a stable order.
+#[derive(Clone)]
 pub struct TenantCatalog {
     plugins: Arc<TenantPlugins>,
 }
@@ -282,6 +301,11 @@ impl TenantCatalog {
     pub fn tool(&self, name: &str) -> Option<(&str, &Arc<Live>, &str)> {
         self.tool_entry(name)
             .map(|(plugin, live, t)| (plugin.as_str(), live, t.local.as_str()))
+    }
+
+    /// Whether calls of tool `name` may become tasks.
+    pub fn task_support(&self, name: &str) -> Option<TaskSupport> {
+        self.tool_entry(name).and_then(|(_, _, t)| t.task_support)
     }
 
     /// The input schema of tool `name`, as listed.

@@ -261,6 +261,7 @@ fn initialize(platform: &Platform, tenant: &str, id: Value, params: &Value) -> R
             "resources": { "subscribe": true, "listChanged": true },
             "logging": {},
             "completions": {},
+            "extensions": { (super::tasks::EXTENSION): {} },
         },
         "serverInfo": server_info(tenant),
         "instructions": format!("Tools of the plugins tenant `{tenant}` has enabled on PowerAutomation."),
@@ -297,6 +298,8 @@ async fn in_session(platform: &Platform, session: Arc<Session>, headers: &Header
                 capabilities: session.client_capabilities.clone(),
                 replay: None,
                 missing_capability: Default::default(),
+                task_offer: Default::default(),
+                task: Default::default(),
             };
             let call = Call {
                 tenant: session.tenant.clone(),
@@ -448,6 +451,8 @@ async fn stateless(
         capabilities: meta[META_CAPABILITIES].clone(),
         replay,
         missing_capability: Default::default(),
+        task_offer: Default::default(),
+        task: Default::default(),
     });
     let call = Call {
         tenant: tenant.to_string(),
@@ -539,6 +544,9 @@ const STATELESS_METHODS: &[&str] = &[
     "resources/templates/list",
     "resources/read",
     "completion/complete",
+    "tasks/get",
+    "tasks/update",
+    "tasks/cancel",
 ];
 
 /// Results clients may cache (they carry `ttlMs` and `cacheScope`).
@@ -553,7 +561,9 @@ const CACHEABLE: &[&str] = &[
 /// Adds what every 2026-07-28 result carries: `resultType`, and caching
 /// hints on cacheable ones (private: lists depend on the caller's tenant).
 fn stamp(mut result: Value, cacheable: bool) -> Value {
-    result["resultType"] = "complete".into();
+    if result.get("resultType").is_none() {
+        result["resultType"] = "complete".into();
+    }
     if cacheable {
         result["ttlMs"] = 0.into();
         result["cacheScope"] = "private".into();
@@ -565,7 +575,10 @@ fn discover(tenant: &str) -> Value {
     stamp(
         json!({
             "supportedVersions": [STATELESS_VERSION],
-            "capabilities": { "tools": {}, "prompts": {}, "resources": {}, "logging": {}, "completions": {} },
+            "capabilities": {
+                "tools": {}, "prompts": {}, "resources": {}, "logging": {}, "completions": {},
+                "extensions": { (super::tasks::EXTENSION): {} },
+            },
             "_meta": { "io.modelcontextprotocol/serverInfo": server_info(tenant) },
         }),
         true,
@@ -587,6 +600,7 @@ fn check_method_headers(headers: &HeaderMap, method: &str, params: &Value) -> Re
     let target = match method {
         "tools/call" | "prompts/get" => params.get("name"),
         "resources/read" => params.get("uri"),
+        "tasks/get" | "tasks/update" | "tasks/cancel" => params.get("taskId"),
         _ => return Ok(()),
     };
     let Some(target) = target.and_then(Value::as_str) else {

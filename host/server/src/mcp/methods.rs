@@ -4,16 +4,18 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use pa_runtime::InvokeError;
 use pa_runtime::tool_types::{CompletionRef, ServerError};
+use pa_runtime::{InvokeError, TaskSupport};
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
+use tokio::task::AbortHandle;
 
 use super::catalog::TenantCatalog;
 use super::convert;
 use super::jsonrpc::{INTERNAL_ERROR, RpcError};
 use super::peer::ClientPeer;
 use super::session::Session;
+use super::tasks::{self, TaskOffer};
 
 /// Items per page of a list result.
 const PAGE: usize = 100;
@@ -25,6 +27,7 @@ const SERVER_BUSY: i64 = -32000;
 const QUOTA_EXCEEDED: i64 = -32029;
 
 /// One request's view of the tenant and the client.
+#[derive(Clone)]
 pub struct Call {
     pub tenant: String,
     pub catalog: TenantCatalog,
@@ -93,14 +96,16 @@ impl Call {
     pub async fn dispatch(&self, method: &str, params: &Value) -> Option<Result<Value, RpcError>> {
         Some(match method {
             "tools/list" => page("tools", self.catalog.tools(), params),
-            "tools/call" => self.call_tool(params).await,
+            "tools/call" => self.call_tool_or_task(params).await,
             "prompts/list" => page("prompts", self.catalog.prompts(), params),
             "prompts/get" => self.get_prompt(params).await,
             "resources/list" => page("resources", self.catalog.resources(), params),
             "resources/templates/list" => page("resourceTemplates", self.catalog.templates(), params),
             "resources/read" => self.read_resource(params).await,
             "completion/complete" => self.complete(params).await,
-            _ => return None,
+            _ => {
+                return tasks::dispatch(&self.platform, &self.tenant, &self.peer.capabilities, method, params).await;
+            }
         })
     }
 
@@ -124,6 +129,44 @@ impl Call {
             }),
             _ => return None,
         })
+    }
+
+    /// Calls a tool; one that supports tasks, called by a client that does,
+    /// runs where it can outlive the request, which is answered with the task
+    /// when the tool begins one.
+    async fn call_tool_or_task(&self, params: &Value) -> Result<Value, RpcError> {
+        let name = string_param(params, "name")?;
+        let client_tasks = tasks::negotiated(&self.peer.capabilities);
+        match self.catalog.task_support(name) {
+            Some(TaskSupport::Required) if !client_tasks => return Err(tasks::required_error(name)),
+            Some(TaskSupport::Optional | TaskSupport::Required) if client_tasks => {}
+            _ => return self.call_tool(params).await,
+        }
+        let (created, task) = oneshot::channel();
+        *self.peer.task_offer.lock().unwrap() = Some(TaskOffer {
+            platform: self.platform.clone(),
+            tenant: self.tenant.clone(),
+            tool: name.to_string(),
+            created,
+        });
+        let (call, params) = (self.clone(), params.clone());
+        let mut running = tokio::spawn(async move {
+            let outcome = call.call_tool(&params).await;
+            if let Some(run) = call.peer.task.get() {
+                run.finish(&outcome).await;
+            }
+            outcome
+        });
+        let abandoned = AbortOnDrop(Some(running.abort_handle()));
+        tokio::select! {
+            biased;
+            Ok(run) = task => {
+                run.attach(abandoned.disarm());
+                Ok(tasks::create_result(&run.record))
+            }
+            outcome = &mut running => outcome
+                .unwrap_or_else(|e| Err(RpcError::new(INTERNAL_ERROR, format!("the tool call failed: {e}")))),
+        }
     }
 
     async fn call_tool(&self, params: &Value) -> Result<Value, RpcError> {
@@ -287,5 +330,23 @@ impl Call {
         let total = values.len();
         let values: Vec<String> = values.into_iter().take(MAX_COMPLETIONS).collect();
         Ok(json!({ "completion": { "values": values, "total": total, "hasMore": total > MAX_COMPLETIONS } }))
+    }
+}
+
+/// Stops a spawned call whose request went away before it became a task.
+struct AbortOnDrop(Option<AbortHandle>);
+
+impl AbortOnDrop {
+    /// Keeps the call running; returns what stops it.
+    fn disarm(mut self) -> AbortHandle {
+        self.0.take().expect("armed until disarmed")
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(call) = self.0.take() {
+            call.abort();
+        }
     }
 }

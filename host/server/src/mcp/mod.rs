@@ -10,6 +10,7 @@ mod param_headers;
 mod peer;
 mod session;
 mod state;
+mod tasks;
 
 pub use catalog::Catalog;
 pub use endpoint::{delete, get, post, resource_metadata};

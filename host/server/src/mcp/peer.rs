@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pa_runtime::tool_types::{InputRequest, LogLevel};
 use pa_runtime::{AskError, ToolPeer};
@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use super::convert::{level_name, level_rank};
 use super::jsonrpc;
 use super::session::Session;
+use super::tasks::{TaskOffer, TaskRun};
 
 /// The client of one request.
 pub struct ClientPeer {
@@ -32,6 +33,11 @@ pub struct ClientPeer {
     /// A capability the guest needed and the client lacks (the stateless
     /// revision answers the request with an error naming it).
     pub missing_capability: Mutex<Option<String>>,
+    /// The task this call may become (a task-supporting tool called by a
+    /// client with tasks), taken when the guest begins it.
+    pub task_offer: Mutex<Option<TaskOffer>>,
+    /// The task this call became.
+    pub task: OnceLock<Arc<TaskRun>>,
 }
 
 impl ClientPeer {
@@ -78,6 +84,32 @@ impl ClientPeer {
         Ok(answers)
     }
 
+    /// Answers from the request's `inputResponses` what it can, then parks
+    /// the task until the client has answered the rest.
+    async fn ask_in_task(
+        &self,
+        run: &TaskRun,
+        questions: Vec<(InputRequest, Value)>,
+    ) -> Result<Vec<(String, String)>, AskError> {
+        let (mut answers, open): (Vec<_>, Vec<_>) = match &self.replay {
+            Some(replay) => {
+                let (known, open): (Vec<_>, Vec<_>) = questions
+                    .into_iter()
+                    .partition(|(q, _)| replay.answers.get(&q.key).is_some_and(|a| answers_method(&q.method, a)));
+                let known = known
+                    .into_iter()
+                    .map(|(q, _)| (q.key.clone(), replay.answers[&q.key].to_string()))
+                    .collect();
+                (known, open)
+            }
+            None => (Vec::new(), questions),
+        };
+        if !open.is_empty() {
+            answers.extend(run.ask(super::tasks::open_questions(&open)).await?);
+        }
+        Ok(answers)
+    }
+
     /// Answers the questions from the request's `inputResponses` (and earlier
     /// rounds' state); any unanswered one suspends the call.
     fn ask_stateless(
@@ -119,7 +151,7 @@ fn capability_of(method: &str) -> Option<&'static str> {
 }
 
 /// Whether `answer` has the shape of a result of `method`.
-fn answers_method(method: &str, answer: &Value) -> bool {
+pub(super) fn answers_method(method: &str, answer: &Value) -> bool {
     match method {
         "elicitation/create" => answer.get("action").is_some_and(Value::is_string),
         "sampling/createMessage" => answer.get("content").is_some_and(Value::is_object),
@@ -186,6 +218,9 @@ impl ToolPeer for ClientPeer {
                 .map_err(|e| AskError::Refused(format!("the {} params are not JSON: {e}", request.method)))?;
             questions.push((request, params));
         }
+        if let Some(run) = self.task.get() {
+            return self.ask_in_task(run, questions).await;
+        }
         match (&self.session, &self.replay) {
             (Some(session), _) => self.ask_over_session(session, questions).await,
             (None, Some(replay)) => self.ask_stateless(replay, questions),
@@ -195,5 +230,20 @@ impl ToolPeer for ClientPeer {
 
     fn client_capabilities(&self) -> String {
         self.capabilities.to_string()
+    }
+
+    async fn begin_task(&self) -> bool {
+        if self.task.get().is_some() {
+            return true;
+        }
+        let offer = self.task_offer.lock().unwrap().take();
+        let Some(run) = (match offer {
+            Some(offer) => offer.accept().await,
+            None => None,
+        }) else {
+            return false;
+        };
+        let _ = self.task.set(run);
+        true
     }
 }

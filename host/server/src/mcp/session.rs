@@ -95,6 +95,8 @@ pub struct Sessions {
     /// Who may use each tenant's endpoint (`api-key` or `public`), read from
     /// the store once and kept in step by [`Sessions::set_access`].
     access: RwLock<HashMap<String, String>>,
+    /// The MCP tasks this node runs.
+    pub tasks: super::tasks::Running,
 }
 
 impl Sessions {
@@ -105,6 +107,7 @@ impl Sessions {
             changes: broadcast::channel(256).0,
             signer: super::state::StateSigner::new(state_key),
             access: RwLock::default(),
+            tasks: Default::default(),
         }
     }
 

@@ -1,0 +1,383 @@
+//! MCP tasks (the `io.modelcontextprotocol/tasks` extension): a tool call
+//! that its tool turns into a task (`begin-task`) answers its request with a
+//! `CreateTaskResult` and goes on in the background; the client polls it
+//! (`tasks/get`), answers its questions (`tasks/update`) or stops it
+//! (`tasks/cancel`). Every change is recorded in the store, so any node of a
+//! cluster answers; answers and cancellations reach the node running the task
+//! at once when they arrive there, else within [`WATCH`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use pa_runtime::tool_types::InputRequest;
+use pa_runtime::{AskError, TaskSupport};
+use pa_store::{TaskRecord, TaskState};
+use serde_json::{Map, Value, json};
+use tokio::sync::{Notify, oneshot};
+use tokio::task::AbortHandle;
+
+use super::jsonrpc::{INTERNAL_ERROR, MISSING_CAPABILITY, RpcError};
+use crate::platform::Platform;
+
+/// The extension's identifier in capabilities.
+pub const EXTENSION: &str = "io.modelcontextprotocol/tasks";
+/// How long a task is kept after its creation.
+const TTL_MS: i64 = 3_600_000;
+/// How often clients are asked to poll.
+const POLL_INTERVAL_MS: u64 = 500;
+/// How often a running task looks in the store for what other nodes received.
+const WATCH: Duration = Duration::from_secs(1);
+
+/// Whether `capabilities` (the client's) declare the extension.
+pub fn negotiated(capabilities: &Value) -> bool {
+    capabilities
+        .get("extensions")
+        .and_then(|e| e.get(EXTENSION))
+        .is_some_and(Value::is_object)
+}
+
+/// The error for a call of a task-only tool by a client without tasks.
+pub fn required_error(tool: &str) -> RpcError {
+    RpcError::new(
+        MISSING_CAPABILITY,
+        format!("tool `{tool}` runs only as a task: declare the `{EXTENSION}` extension in the client capabilities"),
+    )
+    .with_data(json!({ "requiredCapabilities": { "extensions": { EXTENSION: {} } } }))
+}
+
+/// MCP's name of a task-support mode (`None` for tools without tasks).
+pub fn support_name(support: TaskSupport) -> Option<&'static str> {
+    match support {
+        TaskSupport::Forbidden => None,
+        TaskSupport::Optional => Some("optional"),
+        TaskSupport::Required => Some("required"),
+    }
+}
+
+/// The tasks this node runs, by id.
+#[derive(Default)]
+pub struct Running {
+    tasks: Mutex<HashMap<String, Arc<TaskRun>>>,
+}
+
+impl Running {
+    fn get(&self, id: &str) -> Option<Arc<TaskRun>> {
+        self.tasks.lock().unwrap().get(id).cloned()
+    }
+}
+
+/// A task running on this node.
+pub struct TaskRun {
+    /// Its record when it was created.
+    pub record: TaskRecord,
+    platform: Platform,
+    /// Rung when answers or a cancellation arrived here.
+    wake: Notify,
+    /// Stops the call.
+    abort: OnceLock<AbortHandle>,
+}
+
+impl TaskRun {
+    fn ended(&self) {
+        self.platform.mcp.tasks.tasks.lock().unwrap().remove(&self.record.id);
+    }
+
+    /// Stops the call (once the request handler has handed it over).
+    pub fn attach(self: &Arc<Self>, call: AbortHandle) {
+        let _ = self.abort.set(call);
+        tokio::spawn(watch(self.clone()));
+    }
+
+    fn stop(&self) {
+        if let Some(call) = self.abort.get() {
+            call.abort();
+        }
+        self.ended();
+    }
+
+    /// Records how the call ended: its result, or the error as `failed`.
+    pub async fn finish(&self, outcome: &Result<Value, RpcError>) {
+        let (result, error) = match outcome {
+            Ok(result) => (Some(result.to_string()), None),
+            Err(error) => (None, Some(error.to_json().to_string())),
+        };
+        let state = TaskState {
+            status: if result.is_some() { "completed" } else { "failed" },
+            result: result.as_deref(),
+            error: error.as_deref(),
+            ..TaskState::default()
+        };
+        if let Err(e) = self
+            .platform
+            .store
+            .update_task(&self.record.tenant, &self.record.id, &state)
+            .await
+        {
+            tracing::warn!(task = %self.record.id, error = %e, "recording the end of a task");
+        }
+        self.ended();
+    }
+
+    /// Parks the task in `input_required` with the open `questions` (by key)
+    /// until the client has answered every one (`tasks/update`).
+    pub async fn ask(&self, mut open: Map<String, Value>) -> Result<Vec<(String, String)>, AskError> {
+        let store = &self.platform.store;
+        let (tenant, id) = (&self.record.tenant, &self.record.id);
+        let questions = Value::Object(open.clone()).to_string();
+        let state = TaskState {
+            status: "input_required",
+            input_requests: Some(&questions),
+            ..TaskState::default()
+        };
+        let refused = |e: pa_store::StoreError| AskError::Refused(format!("the task's questions were lost: {e}"));
+        if !store.update_task(tenant, id, &state).await.map_err(refused)? {
+            return Err(AskError::Refused("the task was cancelled".into()));
+        }
+        let mut answers = Vec::new();
+        while !open.is_empty() {
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(WATCH) => {}
+            }
+            for (key, answer) in store.take_task_answers(id).await.map_err(refused)? {
+                if open.remove(&key).is_some() {
+                    answers.push((key, answer));
+                }
+            }
+        }
+        Ok(answers)
+    }
+}
+
+/// Stops the task's call when another node records its cancellation.
+async fn watch(run: Arc<TaskRun>) {
+    loop {
+        tokio::time::sleep(WATCH).await;
+        if run.platform.mcp.tasks.get(&run.record.id).is_none() {
+            return;
+        }
+        match run.platform.store.task(&run.record.tenant, &run.record.id).await {
+            Ok(Some(record)) if record.status != "cancelled" => {}
+            Ok(_) => return run.stop(),
+            Err(e) => tracing::warn!(task = %run.record.id, error = %e, "watching a task"),
+        }
+    }
+}
+
+/// What a call may become: a task of `tool` of `tenant`, announced to the
+/// request handler through `created`.
+pub struct TaskOffer {
+    pub platform: Platform,
+    pub tenant: String,
+    pub tool: String,
+    pub created: oneshot::Sender<Arc<TaskRun>>,
+}
+
+impl TaskOffer {
+    /// Records the task and hands it to the request handler.
+    pub async fn accept(self) -> Option<Arc<TaskRun>> {
+        let mut secret = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+        let id = hex::encode(secret);
+        let record = match self
+            .platform
+            .store
+            .create_task(&id, &self.tenant, &self.tool, TTL_MS)
+            .await
+        {
+            Ok(record) => record,
+            Err(e) => {
+                tracing::warn!(tenant = %self.tenant, tool = %self.tool, error = %e, "creating a task");
+                return None;
+            }
+        };
+        let run = Arc::new(TaskRun {
+            record,
+            platform: self.platform.clone(),
+            wake: Notify::new(),
+            abort: OnceLock::new(),
+        });
+        self.platform.mcp.tasks.tasks.lock().unwrap().insert(id, run.clone());
+        if self.created.send(run.clone()).is_err() {
+            let gone = RpcError::new(INTERNAL_ERROR, "the request that started the task went away");
+            run.finish(&Err(gone)).await;
+            return None;
+        }
+        Some(run)
+    }
+}
+
+/// The fields every task answer carries.
+fn task_fields(record: &TaskRecord) -> Value {
+    let mut task = json!({
+        "taskId": record.id,
+        "status": record.status,
+        "createdAt": record.created_at,
+        "lastUpdatedAt": record.updated_at,
+        "ttlMs": record.ttl_ms,
+        "pollIntervalMs": POLL_INTERVAL_MS,
+    });
+    if let Some(message) = &record.status_message {
+        task["statusMessage"] = message.clone().into();
+    }
+    task
+}
+
+/// The answer to the call that created a task.
+pub fn create_result(record: &TaskRecord) -> Value {
+    let mut result = task_fields(record);
+    result["resultType"] = "task".into();
+    result
+}
+
+fn task_id(params: &Value) -> Result<&str, RpcError> {
+    match params.get("taskId") {
+        Some(Value::String(id)) => Ok(id),
+        Some(_) => Err(RpcError::invalid_params("`taskId` must be a string")),
+        None => Err(RpcError::invalid_params("missing `taskId`")),
+    }
+}
+
+fn json_field(text: &Option<String>) -> Option<Value> {
+    text.as_deref().and_then(|t| serde_json::from_str(t).ok())
+}
+
+/// `tasks/get`, `tasks/update` and `tasks/cancel` of `tenant`'s tasks, for
+/// a client whose `capabilities` are given; `None` for other methods.
+pub async fn dispatch(
+    platform: &Platform,
+    tenant: &str,
+    capabilities: &Value,
+    method: &str,
+    params: &Value,
+) -> Option<Result<Value, RpcError>> {
+    if !matches!(method, "tasks/get" | "tasks/update" | "tasks/cancel") {
+        return None;
+    }
+    if !negotiated(capabilities) {
+        return Some(Err(RpcError::new(
+            MISSING_CAPABILITY,
+            format!("{method} needs the `{EXTENSION}` extension in the client capabilities"),
+        )
+        .with_data(json!({ "requiredCapabilities": { "extensions": { EXTENSION: {} } } }))));
+    }
+    Some(serve(platform, tenant, method, params).await)
+}
+
+async fn serve(platform: &Platform, tenant: &str, method: &str, params: &Value) -> Result<Value, RpcError> {
+    let id = task_id(params)?;
+    let record = find(platform, tenant, id).await?;
+    match method {
+        "tasks/get" => Ok(detailed(&record)),
+        "tasks/update" => update(platform, record, params).await,
+        _ => cancel(platform, &record).await,
+    }
+}
+
+fn internal(e: pa_store::StoreError) -> RpcError {
+    RpcError::new(INTERNAL_ERROR, e.to_string())
+}
+
+async fn find(platform: &Platform, tenant: &str, id: &str) -> Result<TaskRecord, RpcError> {
+    platform
+        .store
+        .task(tenant, id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| RpcError::invalid_params(format!("Invalid task: no task `{id}`")))
+}
+
+/// A task as `tasks/get` shows it: the result or error inlined once ended,
+/// the open questions while it waits for them.
+fn detailed(record: &TaskRecord) -> Value {
+    let mut task = task_fields(record);
+    let inlined = match record.status.as_str() {
+        "completed" => Some(("result", &record.result)),
+        "failed" => Some(("error", &record.error)),
+        "input_required" => Some(("inputRequests", &record.input_requests)),
+        _ => None,
+    };
+    if let Some((key, text)) = inlined
+        && let Some(value) = json_field(text)
+    {
+        task[key] = value;
+    }
+    task["resultType"] = "complete".into();
+    task
+}
+
+fn ack() -> Value {
+    json!({ "resultType": "complete" })
+}
+
+/// Records the answers to open questions (others are ignored) and wakes the
+/// task if it runs here.
+async fn update(platform: &Platform, mut record: TaskRecord, params: &Value) -> Result<Value, RpcError> {
+    let responses = match params.get("inputResponses") {
+        Some(Value::Object(responses)) => responses,
+        Some(_) => return Err(RpcError::invalid_params("`inputResponses` must be an object")),
+        None => return Err(RpcError::invalid_params("missing `inputResponses`")),
+    };
+    while record.status == "input_required" {
+        let Some(Value::Object(mut open)) = json_field(&record.input_requests) else {
+            break;
+        };
+        let mut answers = Vec::new();
+        for (key, answer) in responses {
+            let Some(question) = open.get(key) else { continue };
+            let method = question["method"].as_str().unwrap_or("");
+            if !super::peer::answers_method(method, answer) {
+                return Err(RpcError::invalid_params(format!(
+                    "inputResponses.{key} is not a result of {method}"
+                )));
+            }
+            open.remove(key);
+            answers.push((key.clone(), answer.to_string()));
+        }
+        if answers.is_empty() {
+            break;
+        }
+        let still_open = (!open.is_empty()).then(|| Value::Object(open).to_string());
+        let stored_open = record.input_requests.as_deref().unwrap_or("");
+        let answered = platform
+            .store
+            .answer_task(&record.tenant, &record.id, stored_open, still_open.as_deref(), &answers)
+            .await
+            .map_err(internal)?;
+        if answered {
+            if let Some(run) = platform.mcp.tasks.get(&record.id) {
+                run.wake.notify_one();
+            }
+            break;
+        }
+        record = find(platform, &record.tenant, &record.id).await?;
+    }
+    Ok(ack())
+}
+
+/// Cancels a task that has not ended (an ended one is left as it is).
+async fn cancel(platform: &Platform, record: &TaskRecord) -> Result<Value, RpcError> {
+    let state = TaskState {
+        status: "cancelled",
+        status_message: Some("cancelled by the client"),
+        ..TaskState::default()
+    };
+    let cancelled = platform
+        .store
+        .update_task(&record.tenant, &record.id, &state)
+        .await
+        .map_err(internal)?;
+    if cancelled && let Some(run) = platform.mcp.tasks.get(&record.id) {
+        run.stop();
+    }
+    Ok(ack())
+}
+
+/// The open questions of one round, as a task shows them.
+pub fn open_questions(questions: &[(InputRequest, Value)]) -> Map<String, Value> {
+    questions
+        .iter()
+        .map(|(q, params)| (q.key.clone(), json!({ "method": q.method, "params": params })))
+        .collect()
+}
