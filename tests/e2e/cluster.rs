@@ -57,6 +57,8 @@ impl Cluster {
                 &blob_url,
                 "--workflow-lease-secs",
                 "2",
+                "--task-lease-secs",
+                "2",
             ],
             &[("PA_ADMIN_TOKEN", ADMIN), ("PA_SECRET_KEY", SECRET)],
         )

@@ -1,7 +1,8 @@
 //! MCP tasks (the `io.modelcontextprotocol/tasks` extension) through the real
 //! binary: tools of the conformance fixture that begin tasks, polled,
 //! answered, cancelled and refused as the extension says, over the stateless
-//! (2026-07-28) protocol; on two nodes, one serving the tasks the other runs.
+//! (2026-07-28) protocol; on two nodes, one serving the tasks the other runs,
+//! and a task whose node died reported failed.
 
 use std::time::{Duration, Instant};
 
@@ -330,7 +331,7 @@ async fn cancelling_a_task_stops_its_call() {
 async fn a_task_running_on_one_node_is_answered_and_cancelled_through_another() {
     let cluster = Cluster::new();
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (cluster.node(&dir_a), cluster.node(&dir_b));
+    let (mut a, b) = (cluster.node(&dir_a), cluster.node(&dir_b));
     let key = fixture_tenant(&Api::new(&a, ADMIN), "acme", json!({ "max_concurrency": 1 })).await;
     let (on_a, on_b) = (Client::new(&a, "acme", &key, true), Client::new(&b, "acme", &key, true));
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -380,4 +381,18 @@ async fn a_task_running_on_one_node_is_answered_and_cancelled_through_another() 
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // A task whose node dies is reported failed once its lease (2 s here) runs out.
+    let orphan = on_a.call("slow_compute", json!({ "seconds": 60 })).await;
+    let id = orphan["taskId"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        on_b.get(&id).await["status"],
+        "working",
+        "the lease is renewed while the task runs"
+    );
+    a.kill();
+    let lost = on_b.wait_for(&id, &["completed", "failed", "cancelled"]).await;
+    assert_eq!(lost["status"], "failed", "{lost}");
+    assert!(lost["error"]["message"].as_str().unwrap().contains("stopped"), "{lost}");
 }

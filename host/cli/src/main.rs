@@ -113,6 +113,10 @@ struct ServeArgs {
     /// before another node takes it over (running steps renew it).
     #[arg(long, env = "PA_WORKFLOW_LEASE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     workflow_lease_secs: u64,
+    /// Seconds an MCP task is reported running without word from the node
+    /// running it; then it is reported failed (running tasks renew it).
+    #[arg(long, env = "PA_TASK_LEASE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    task_lease_secs: u64,
     /// Folder of the built management console (default: `console/dist` here,
     /// or `console/` beside the `pa` executable).
     #[arg(long, env = "PA_CONSOLE_DIR")]
@@ -214,6 +218,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         cors_origins: args.cors_origins,
         workflow_workers: usize::from(args.workflow_workers),
         workflow_lease: Duration::from_secs(args.workflow_lease_secs),
+        task_lease: Duration::from_secs(args.task_lease_secs),
         console_dir: pa_server::locate_console(args.console_dir),
         first_party_dir: pa_server::locate_first_party(args.first_party_dir),
         model_internal_hosts: args.model_internal_hosts,

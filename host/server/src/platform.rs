@@ -71,6 +71,9 @@ pub struct PlatformConfig {
     /// How long a workflow step stays with the node that took it without
     /// word from it (the node renews it while the step runs).
     pub workflow_lease: Duration,
+    /// How long an MCP task stays `working` without word from the node
+    /// running it (the node renews it while the task runs).
+    pub task_lease: Duration,
     /// The built management console served at `/console/`, if any.
     pub console_dir: Option<PathBuf>,
     /// The built first-party components offered to tenants, if any.
@@ -96,6 +99,7 @@ impl Default for PlatformConfig {
             cors_origins: Vec::new(),
             workflow_workers: 4,
             workflow_lease: Duration::from_secs(30),
+            task_lease: Duration::from_secs(30),
             console_dir: None,
             first_party_dir: None,
             model_internal_hosts: Vec::new(),
@@ -230,7 +234,7 @@ impl Platform {
             metrics,
             metering,
             logs: PluginLogs::default(),
-            mcp: crate::mcp::Sessions::new(secrets.mcp_state.clone()),
+            mcp: crate::mcp::Sessions::new(secrets.mcp_state.clone(), config.task_lease),
             secrets,
             sealer,
             models,

@@ -2,6 +2,8 @@
 //! records each change of its state here, so any node answers `tasks/get`;
 //! answers and cancellations sent to any node reach the runner through here.
 
+use std::time::Duration;
+
 use crate::db::{format_time, now, on_pool};
 use crate::{Store, StoreError};
 
@@ -35,6 +37,8 @@ pub struct TaskRecord {
     pub updated_at: String,
     /// RFC 3339, when it is forgotten.
     pub expires_at: String,
+    /// RFC 3339: until when the node running it vouches for it.
+    pub lease_until: String,
 }
 
 /// A task's next state, as its runner records it.
@@ -53,11 +57,20 @@ pub struct TaskState<'a> {
 }
 
 impl Store {
-    /// Records a new `working` task of `tool` kept `ttl_ms`; forgets expired ones.
-    pub async fn create_task(&self, id: &str, tenant: &str, tool: &str, ttl_ms: i64) -> Result<TaskRecord, StoreError> {
+    /// Records a new `working` task of `tool` kept `ttl_ms`, leased to its
+    /// node for `lease`; forgets expired ones.
+    pub async fn create_task(
+        &self,
+        id: &str,
+        tenant: &str,
+        tool: &str,
+        ttl_ms: i64,
+        lease: Duration,
+    ) -> Result<TaskRecord, StoreError> {
         let created = time::OffsetDateTime::now_utc();
         let at = format_time(created);
         let expires = format_time(created + time::Duration::milliseconds(ttl_ms));
+        let lease_until = format_time(created + lease);
         on_pool!(self, |pool| {
             sqlx::query(
                 "DELETE FROM mcp_task_answers WHERE task_id IN (SELECT id FROM mcp_tasks WHERE expires_at < $1)",
@@ -70,8 +83,8 @@ impl Store {
                 .execute(pool)
                 .await?;
             sqlx::query_as(
-                "INSERT INTO mcp_tasks (id, tenant, tool, status, ttl_ms, created_at, updated_at, expires_at) \
-                 VALUES ($1, $2, $3, 'working', $4, $5, $5, $6) RETURNING *",
+                "INSERT INTO mcp_tasks (id, tenant, tool, status, ttl_ms, created_at, updated_at, expires_at, \
+                 lease_until) VALUES ($1, $2, $3, 'working', $4, $5, $5, $6, $7) RETURNING *",
             )
             .bind(id)
             .bind(tenant)
@@ -79,6 +92,7 @@ impl Store {
             .bind(ttl_ms)
             .bind(&at)
             .bind(&expires)
+            .bind(&lease_until)
             .fetch_one(pool)
             .await
         })
@@ -97,6 +111,21 @@ impl Store {
         .fetch_optional(pool)
         .await)
         .map_err(StoreError::from)
+    }
+
+    /// Extends the lease of a task not ended by `lease` from now.
+    pub async fn renew_task(&self, tenant: &str, id: &str, lease: Duration) -> Result<(), StoreError> {
+        let until = format_time(time::OffsetDateTime::now_utc() + lease);
+        on_pool!(self, |pool| sqlx::query(&format!(
+            "UPDATE mcp_tasks SET lease_until = $1 WHERE tenant = $2 AND id = $3 AND status NOT IN {TERMINAL}"
+        ))
+        .bind(&until)
+        .bind(tenant)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
     }
 
     /// Moves a task that has not ended to `state`; `false` when it had

@@ -100,14 +100,15 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// No sessions yet; `requestState` signed with `state_key`.
-    pub fn new(state_key: Vec<u8>) -> Sessions {
+    /// No sessions yet; `requestState` signed with `state_key`; tasks leased
+    /// for `task_lease` at a time.
+    pub fn new(state_key: Vec<u8>, task_lease: std::time::Duration) -> Sessions {
         Sessions {
             sessions: RwLock::default(),
             changes: broadcast::channel(256).0,
             signer: super::state::StateSigner::new(state_key),
             access: RwLock::default(),
-            tasks: Default::default(),
+            tasks: super::tasks::Running::new(task_lease),
         }
     }
 

@@ -56,12 +56,22 @@ pub fn support_name(support: TaskSupport) -> Option<&'static str> {
 }
 
 /// The tasks this node runs, by id.
-#[derive(Default)]
 pub struct Running {
     tasks: Mutex<HashMap<String, Arc<TaskRun>>>,
+    /// How long this node vouches for a running task at a time; a task not
+    /// ended whose lease ran out is reported failed (its node stopped).
+    lease: Duration,
 }
 
 impl Running {
+    /// No tasks yet; each leased for `lease` at a time.
+    pub fn new(lease: Duration) -> Running {
+        Running {
+            tasks: Mutex::default(),
+            lease,
+        }
+    }
+
     fn get(&self, id: &str) -> Option<Arc<TaskRun>> {
         self.tasks.lock().unwrap().get(id).cloned()
     }
@@ -150,17 +160,28 @@ impl TaskRun {
     }
 }
 
-/// Stops the task's call when another node records its cancellation.
+/// Renews the task's lease while it runs, and stops its call when another
+/// node records its cancellation.
 async fn watch(run: Arc<TaskRun>) {
+    let store = &run.platform.store;
+    let (tenant, id) = (&run.record.tenant, &run.record.id);
+    let lease = run.platform.mcp.tasks.lease;
+    let mut renewed = tokio::time::Instant::now();
     loop {
-        tokio::time::sleep(WATCH).await;
-        if run.platform.mcp.tasks.get(&run.record.id).is_none() {
+        tokio::time::sleep(WATCH.min(lease / 3)).await;
+        if run.platform.mcp.tasks.get(id).is_none() {
             return;
         }
-        match run.platform.store.task(&run.record.tenant, &run.record.id).await {
+        if renewed.elapsed() >= lease / 3 {
+            renewed = tokio::time::Instant::now();
+            if let Err(e) = store.renew_task(tenant, id, lease).await {
+                tracing::warn!(task = %id, error = %e, "renewing a task's lease");
+            }
+        }
+        match store.task(tenant, id).await {
             Ok(Some(record)) if record.status != "cancelled" => {}
             Ok(_) => return run.stop(),
-            Err(e) => tracing::warn!(task = %run.record.id, error = %e, "watching a task"),
+            Err(e) => tracing::warn!(task = %id, error = %e, "watching a task"),
         }
     }
 }
@@ -183,7 +204,7 @@ impl TaskOffer {
         let record = match self
             .platform
             .store
-            .create_task(&id, &self.tenant, &self.tool, TTL_MS)
+            .create_task(&id, &self.tenant, &self.tool, TTL_MS, self.platform.mcp.tasks.lease)
             .await
         {
             Ok(record) => record,
@@ -279,13 +300,34 @@ fn internal(e: pa_store::StoreError) -> RpcError {
     RpcError::new(INTERNAL_ERROR, e.to_string())
 }
 
+/// Tenant `tenant`'s task `id`; one whose node stopped before it ended is
+/// recorded failed first.
 async fn find(platform: &Platform, tenant: &str, id: &str) -> Result<TaskRecord, RpcError> {
+    let unknown = || RpcError::invalid_params(format!("Invalid task: no task `{id}`"));
+    let record = platform
+        .store
+        .task(tenant, id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(unknown)?;
+    let ended = matches!(record.status.as_str(), "completed" | "failed" | "cancelled");
+    if ended || record.lease_until >= pa_store::now() {
+        return Ok(record);
+    }
+    let lost = RpcError::new(INTERNAL_ERROR, "the node running the task stopped before it ended");
+    let error = lost.to_json().to_string();
+    let state = TaskState {
+        status: "failed",
+        error: Some(&error),
+        ..TaskState::default()
+    };
+    platform.store.update_task(tenant, id, &state).await.map_err(internal)?;
     platform
         .store
         .task(tenant, id)
         .await
         .map_err(internal)?
-        .ok_or_else(|| RpcError::invalid_params(format!("Invalid task: no task `{id}`")))
+        .ok_or_else(unknown)
 }
 
 /// A task as `tasks/get` shows it: the result or error inlined once ended,

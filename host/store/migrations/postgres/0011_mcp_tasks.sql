@@ -14,7 +14,10 @@ CREATE TABLE mcp_tasks (
     ttl_ms BIGINT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL
+    expires_at TEXT NOT NULL,
+    -- Renewed by the node running the task; a task not ended whose lease
+    -- ran out lost its node.
+    lease_until TEXT NOT NULL
 );
 CREATE INDEX mcp_tasks_by_expiry ON mcp_tasks (expires_at);
 
