@@ -84,6 +84,25 @@ impl Client {
         self.result("tasks/get", json!({ "taskId": task })).await
     }
 
+    /// Waits (up to 5 s) until the fixture's one instance (`max_concurrency`
+    /// 1) answers `greet` again, i.e. no call holds it.
+    async fn wait_until_free(&self) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let (_, answer) = self
+                .send("tools/call", json!({ "name": "greet", "arguments": { "name": "C" } }))
+                .await;
+            if answer["result"]["content"][0]["text"] == "Hello, C!" {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "a cancelled call still holds the instance: {answer}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Polls task `task` until its status is one of `statuses`.
     async fn wait_for(&self, task: &str, statuses: &[&str]) -> Value {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -311,20 +330,7 @@ async fn cancelling_a_task_stops_its_call() {
     assert_eq!(tasks.get(&id).await["status"], "cancelled");
 
     // The instance is free again: the call was stopped, not just relabelled.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let (_, answer) = tasks
-            .send("tools/call", json!({ "name": "greet", "arguments": { "name": "C" } }))
-            .await;
-        if answer["result"]["content"][0]["text"] == "Hello, C!" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the cancelled call still holds the instance: {answer}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    tasks.wait_until_free().await;
 }
 
 #[tokio::test]
@@ -367,20 +373,7 @@ async fn a_task_running_on_one_node_is_answered_and_cancelled_through_another() 
     let id = long["taskId"].as_str().unwrap().to_string();
     on_b.result("tasks/cancel", json!({ "taskId": id })).await;
     assert_eq!(on_a.get(&id).await["status"], "cancelled");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let (_, answer) = on_a
-            .send("tools/call", json!({ "name": "greet", "arguments": { "name": "D" } }))
-            .await;
-        if answer["result"]["content"][0]["text"] == "Hello, D!" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "node A still runs the cancelled call: {answer}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    on_a.wait_until_free().await;
 
     // A task whose node dies is reported failed once its lease (2 s here) runs out.
     let orphan = on_a.call("slow_compute", json!({ "seconds": 60 })).await;
@@ -395,4 +388,81 @@ async fn a_task_running_on_one_node_is_answered_and_cancelled_through_another() 
     let lost = on_b.wait_for(&id, &["completed", "failed", "cancelled"]).await;
     assert_eq!(lost["status"], "failed", "{lost}");
     assert!(lost["error"]["message"].as_str().unwrap().contains("stopped"), "{lost}");
+}
+
+#[tokio::test]
+async fn a_session_that_declared_the_extension_gets_tasks_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let pa = Pa::serve(dir.path(), &[]);
+    let admin = Api::new(&pa, ADMIN);
+    let key = fixture_tenant(&admin, "acme", json!({})).await;
+    let url = format!("{}/t/acme/mcp", pa.url.replace("127.0.0.1", "localhost"));
+    let http = reqwest::Client::new();
+    let post = |session: Option<&str>, body: Value| {
+        let mut request = http
+            .post(&url)
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .header("accept", "application/json");
+        if let Some(session) = session {
+            request = request
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-11-25");
+        }
+        request.body(body.to_string()).send()
+    };
+    let initialized = post(
+        None,
+        json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": { "extensions": { EXTENSION: {} } },
+            "clientInfo": { "name": "e2e", "version": "1" } } }),
+    )
+    .await
+    .unwrap();
+    let session = initialized.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    let offered: Value = initialized.json().await.unwrap();
+    assert!(
+        offered["result"]["capabilities"]["extensions"][EXTENSION].is_object(),
+        "{offered}"
+    );
+
+    let call = |id: u32, method: &str, params: Value| {
+        post(
+            Some(&session),
+            json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }),
+        )
+    };
+    let created: Value = call(
+        1,
+        "tools/call",
+        json!({ "name": "slow_compute", "arguments": { "seconds": 0.2 } }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let id = created["result"]["taskId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a task: {created}"))
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let task: Value = call(2, "tasks/get", json!({ "taskId": id }))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if task["result"]["status"] == "completed" {
+            assert_eq!(
+                task["result"]["result"]["content"][0]["text"], "computation: done after 0.2 s",
+                "{task}"
+            );
+            break;
+        }
+        assert_eq!(task["result"]["status"], "working", "{task}");
+        assert!(Instant::now() < deadline, "never completed: {task}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

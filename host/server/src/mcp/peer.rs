@@ -91,19 +91,15 @@ impl ClientPeer {
         run: &TaskRun,
         questions: Vec<(InputRequest, Value)>,
     ) -> Result<Vec<(String, String)>, AskError> {
-        let (mut answers, open): (Vec<_>, Vec<_>) = match &self.replay {
-            Some(replay) => {
-                let (known, open): (Vec<_>, Vec<_>) = questions
-                    .into_iter()
-                    .partition(|(q, _)| replay.answers.get(&q.key).is_some_and(|a| answers_method(&q.method, a)));
-                let known = known
-                    .into_iter()
-                    .map(|(q, _)| (q.key.clone(), replay.answers[&q.key].to_string()))
-                    .collect();
-                (known, open)
+        let mut answers = Vec::new();
+        let mut open = Vec::new();
+        for (question, params) in questions {
+            let known = self.replay.as_ref().and_then(|r| r.answers.get(&question.key));
+            match known.filter(|answer| answers_method(&question.method, answer)) {
+                Some(answer) => answers.push((question.key, answer.to_string())),
+                None => open.push((question, params)),
             }
-            None => (Vec::new(), questions),
-        };
+        }
         if !open.is_empty() {
             answers.extend(run.ask(super::tasks::open_questions(&open)).await?);
         }
@@ -236,11 +232,10 @@ impl ToolPeer for ClientPeer {
         if self.task.get().is_some() {
             return true;
         }
-        let offer = self.task_offer.lock().unwrap().take();
-        let Some(run) = (match offer {
-            Some(offer) => offer.accept().await,
-            None => None,
-        }) else {
+        let Some(offer) = self.task_offer.lock().unwrap().take() else {
+            return false;
+        };
+        let Some(run) = offer.accept().await else {
             return false;
         };
         let _ = self.task.set(run);

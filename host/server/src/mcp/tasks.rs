@@ -37,13 +37,17 @@ pub fn negotiated(capabilities: &Value) -> bool {
         .is_some_and(Value::is_object)
 }
 
+/// A request refused because the client did not declare the extension.
+fn missing_extension(message: String) -> RpcError {
+    RpcError::new(MISSING_CAPABILITY, message)
+        .with_data(json!({ "requiredCapabilities": { "extensions": { EXTENSION: {} } } }))
+}
+
 /// The error for a call of a task-only tool by a client without tasks.
 pub fn required_error(tool: &str) -> RpcError {
-    RpcError::new(
-        MISSING_CAPABILITY,
-        format!("tool `{tool}` runs only as a task: declare the `{EXTENSION}` extension in the client capabilities"),
-    )
-    .with_data(json!({ "requiredCapabilities": { "extensions": { EXTENSION: {} } } }))
+    missing_extension(format!(
+        "tool `{tool}` runs only as a task: declare the `{EXTENSION}` extension in the client capabilities"
+    ))
 }
 
 /// MCP's name of a task-support mode (`None` for tools without tasks).
@@ -82,18 +86,20 @@ pub struct TaskRun {
     /// Its record when it was created.
     pub record: TaskRecord,
     platform: Platform,
-    /// Rung when answers or a cancellation arrived here.
+    /// Rung when answers to its questions arrived at this node.
     wake: Notify,
     /// Stops the call.
     abort: OnceLock<AbortHandle>,
 }
 
 impl TaskRun {
+    /// Forgets the task here (its record stays).
     fn ended(&self) {
         self.platform.mcp.tasks.tasks.lock().unwrap().remove(&self.record.id);
     }
 
-    /// Stops the call (once the request handler has handed it over).
+    /// Takes what stops the call from the request handler, and watches the
+    /// task while it runs.
     pub fn attach(self: &Arc<Self>, call: AbortHandle) {
         let _ = self.abort.set(call);
         tokio::spawn(watch(self.clone()));
@@ -277,11 +283,9 @@ pub async fn dispatch(
         return None;
     }
     if !negotiated(capabilities) {
-        return Some(Err(RpcError::new(
-            MISSING_CAPABILITY,
-            format!("{method} needs the `{EXTENSION}` extension in the client capabilities"),
-        )
-        .with_data(json!({ "requiredCapabilities": { "extensions": { EXTENSION: {} } } }))));
+        return Some(Err(missing_extension(format!(
+            "{method} needs the `{EXTENSION}` extension in the client capabilities"
+        ))));
     }
     Some(serve(platform, tenant, method, params).await)
 }
