@@ -91,15 +91,10 @@ impl ClientPeer {
         run: &TaskRun,
         questions: Vec<(InputRequest, Value)>,
     ) -> Result<Vec<(String, String)>, AskError> {
-        let mut answers = Vec::new();
-        let mut open = Vec::new();
-        for (question, params) in questions {
-            let known = self.replay.as_ref().and_then(|r| r.answers.get(&question.key));
-            match known.filter(|answer| answers_method(&question.method, answer)) {
-                Some(answer) => answers.push((question.key, answer.to_string())),
-                None => open.push((question, params)),
-            }
-        }
+        let (mut answers, open) = match &self.replay {
+            Some(replay) => replay.answer(questions),
+            None => (Vec::new(), questions),
+        };
         if !open.is_empty() {
             answers.extend(run.ask(super::tasks::open_questions(&open)).await?);
         }
@@ -113,25 +108,15 @@ impl ClientPeer {
         replay: &Replay,
         questions: Vec<(InputRequest, Value)>,
     ) -> Result<Vec<(String, String)>, AskError> {
-        let mut answers = Vec::new();
-        let mut missing = Vec::new();
-        for (question, params) in questions {
-            match replay
-                .answers
-                .get(&question.key)
-                .filter(|a| answers_method(&question.method, a))
-            {
-                Some(answer) => {
-                    replay.used.lock().unwrap().insert(question.key.clone(), answer.clone());
-                    answers.push((question.key, answer.to_string()));
-                }
-                None => missing.push((question.key, json!({ "method": question.method, "params": params }))),
-            }
-        }
-        if missing.is_empty() {
+        let (answers, open) = replay.answer(questions);
+        if open.is_empty() {
             return Ok(answers);
         }
-        replay.pending.lock().unwrap().extend(missing);
+        replay
+            .pending
+            .lock()
+            .unwrap()
+            .extend(super::tasks::open_questions(&open));
         Err(AskError::Suspend)
     }
 }
@@ -163,6 +148,32 @@ pub struct Replay {
     pub answers: HashMap<String, Value>,
     pub used: Mutex<BTreeMap<String, Value>>,
     pub pending: Mutex<Vec<(String, Value)>>,
+}
+
+/// A question for the client with its parsed params.
+type Question = (InputRequest, Value);
+
+impl Replay {
+    /// Splits `questions` into those the request answers (their answers,
+    /// noted as used) and those still open.
+    fn answer(&self, questions: Vec<Question>) -> (Vec<(String, String)>, Vec<Question>) {
+        let mut answers = Vec::new();
+        let mut open = Vec::new();
+        for (question, params) in questions {
+            match self
+                .answers
+                .get(&question.key)
+                .filter(|a| answers_method(&question.method, a))
+            {
+                Some(answer) => {
+                    self.used.lock().unwrap().insert(question.key.clone(), answer.clone());
+                    answers.push((question.key, answer.to_string()));
+                }
+                None => open.push((question, params)),
+            }
+        }
+        (answers, open)
+    }
 }
 
 #[async_trait::async_trait]
