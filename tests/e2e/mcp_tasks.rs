@@ -289,13 +289,35 @@ async fn tool_calls_become_tasks_the_client_polls_answers_and_cancels() {
         assert_eq!(refused["code"], -32021, "{method}: {refused}");
     }
 
-    // Unknown tasks, and another tenant's, are invalid params; removed methods are unknown.
+    // Unknown tasks, another tenant's and another caller's of the same tenant
+    // are invalid params; removed methods are unknown.
     let unknown = tasks.error("tasks/get", json!({ "taskId": "no-such-task" })).await;
     assert_eq!(unknown["code"], -32602, "{unknown}");
     let globex = fixture_tenant(&admin, "globex", json!({})).await;
     let stranger = Client::new(&pa, "globex", &globex, true);
     let hidden = stranger.error("tasks/get", json!({ "taskId": id })).await;
     assert_eq!(hidden["code"], -32602, "{hidden}");
+    let colleague_key = admin.create_key("acme", "developer").await;
+    let colleague = Client::new(&pa, "acme", &colleague_key, true);
+    let running = tasks.call("slow_compute", json!({ "seconds": 1 })).await;
+    let running = running["taskId"].as_str().unwrap().to_string();
+    for method in ["tasks/get", "tasks/update", "tasks/cancel"] {
+        let hidden = colleague
+            .error(method, json!({ "taskId": running, "inputResponses": {} }))
+            .await;
+        assert_eq!(hidden["code"], -32602, "{method}: {hidden}");
+        assert_eq!(hidden["message"], format!("Invalid task: no task `{running}`"));
+    }
+    let finished = tasks.wait_for(&running, &["completed", "cancelled"]).await;
+    assert_eq!(
+        finished["status"], "completed",
+        "another caller cancelled it: {finished}"
+    );
+    let own = colleague.call("greet", json!({ "name": "D" })).await;
+    assert_eq!(
+        own["content"][0]["text"], "Hello, D!",
+        "the colleague's own calls work: {own}"
+    );
     for method in ["tasks/result", "tasks/list"] {
         let removed = tasks.error(method, json!({ "taskId": id })).await;
         assert_eq!(removed["code"], -32601, "{method}: {removed}");
@@ -391,7 +413,7 @@ async fn a_task_running_on_one_node_is_answered_and_cancelled_through_another() 
 }
 
 #[tokio::test]
-async fn a_session_that_declared_the_extension_gets_tasks_too() {
+async fn a_session_that_declared_the_extension_gets_tasks_too_and_only_its_caller_uses_it() {
     let dir = tempfile::tempdir().unwrap();
     let pa = Pa::serve(dir.path(), &[]);
     let admin = Api::new(&pa, ADMIN);
@@ -425,6 +447,21 @@ async fn a_session_that_declared_the_extension_gets_tasks_too() {
         offered["result"]["capabilities"]["extensions"][EXTENSION].is_object(),
         "{offered}"
     );
+
+    // The session is bound to the key that opened it.
+    let colleague_key = admin.create_key("acme", "developer").await;
+    let borrowed = http
+        .post(&url)
+        .bearer_auth(&colleague_key)
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(json!({ "jsonrpc": "2.0", "id": 9, "method": "tools/list" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(borrowed.status(), 404, "another key used the session");
 
     let call = |id: u32, method: &str, params: Value| {
         post(

@@ -17,6 +17,9 @@ pub struct TaskRecord {
     pub id: String,
     /// The tenant whose endpoint created it.
     pub tenant: String,
+    /// The caller that started it (`key:<id>`, `user:<name>`); `None` when
+    /// the endpoint is public.
+    pub owner: Option<String>,
     /// The tool called, as the client named it.
     pub tool: String,
     /// `working`, `input_required`, `completed`, `failed` or `cancelled`.
@@ -57,12 +60,13 @@ pub struct TaskState<'a> {
 }
 
 impl Store {
-    /// Records a new `working` task of `tool` kept `ttl_ms`, leased to its
-    /// node for `lease`; forgets expired ones.
+    /// Records a new `working` task of `tool`, started by `owner`, kept
+    /// `ttl_ms`, leased to its node for `lease`; forgets expired ones.
     pub async fn create_task(
         &self,
         id: &str,
         tenant: &str,
+        owner: Option<&str>,
         tool: &str,
         ttl_ms: i64,
         lease: Duration,
@@ -84,7 +88,7 @@ impl Store {
                 .await?;
             sqlx::query_as(
                 "INSERT INTO mcp_tasks (id, tenant, tool, status, ttl_ms, created_at, updated_at, expires_at, \
-                 lease_until) VALUES ($1, $2, $3, 'working', $4, $5, $5, $6, $7) RETURNING *",
+                 lease_until, owner) VALUES ($1, $2, $3, 'working', $4, $5, $5, $6, $7, $8) RETURNING *",
             )
             .bind(id)
             .bind(tenant)
@@ -93,6 +97,7 @@ impl Store {
             .bind(&at)
             .bind(&expires)
             .bind(&lease_until)
+            .bind(owner)
             .fetch_one(pool)
             .await
         })

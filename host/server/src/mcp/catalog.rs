@@ -248,6 +248,13 @@ pub fn template_matches(template: &str, uri: &str) -> bool {
     go(template, uri)
 }
 
+/// One tool of a tenant's catalog and the deployment serving it.
+pub struct ToolRoute<'a> {
+    pub plugin: &'a str,
+    pub live: &'a Arc<Live>,
+    pub entry: &'a Entry,
+}
+
 /// The tool servers a tenant has enabled, in a stable order.
 #[derive(Clone)]
 pub struct TenantCatalog {
@@ -296,16 +303,11 @@ impl TenantCatalog {
             .collect()
     }
 
-    /// The plugin serving tool `name`, with its plugin name and the tool's
-    /// name in the component.
-    pub fn tool(&self, name: &str) -> Option<(&str, &Arc<Live>, &str)> {
+    /// Where tool `name` is served: its plugin, the plugin's live deployment
+    /// and the tool's entry.
+    pub fn tool(&self, name: &str) -> Option<ToolRoute<'_>> {
         self.tool_entry(name)
-            .map(|(plugin, live, t)| (plugin.as_str(), live, t.local.as_str()))
-    }
-
-    /// Whether calls of tool `name` may become tasks.
-    pub fn task_support(&self, name: &str) -> Option<TaskSupport> {
-        self.tool_entry(name).and_then(|(_, _, t)| t.task_support)
+            .map(|(plugin, live, entry)| ToolRoute { plugin, live, entry })
     }
 
     /// The input schema of tool `name`, as listed.

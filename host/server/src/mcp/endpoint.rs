@@ -86,7 +86,13 @@ fn check_origin(headers: &HeaderMap, peer: Option<SocketAddr>) -> Result<(), Str
 }
 
 /// Checks the host, the tenant and the caller; the error is the response.
-fn admit(platform: &Platform, tenant: &str, request: &Request) -> impl Future<Output = Result<(), Response>> + Send {
+/// Gives who called (`key:<id>`, `user:<name>`), `None` on a public endpoint:
+/// sessions and tasks are bound to it.
+fn admit(
+    platform: &Platform,
+    tenant: &str,
+    request: &Request,
+) -> impl Future<Output = Result<Option<String>, Response>> + Send {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let platform = platform.clone();
     let tenant = tenant.to_string();
@@ -99,7 +105,7 @@ async fn admit_headers(
     tenant: &str,
     headers: HeaderMap,
     peer: Option<SocketAddr>,
-) -> Result<(), Response> {
+) -> Result<Option<String>, Response> {
     let headers = &headers;
     check_origin(headers, peer).map_err(|m| refuse(StatusCode::FORBIDDEN, m))?;
     let internal = |e: pa_store::StoreError| {
@@ -126,7 +132,7 @@ async fn admit_headers(
         ));
     };
     if access == "public" {
-        return Ok(());
+        return Ok(None);
     }
     let challenge = |message: String| {
         let host = header_str(headers, "host").unwrap_or("localhost");
@@ -145,6 +151,7 @@ async fn admit_headers(
     match auth::authenticate(platform, headers).await {
         Ok(Some(caller)) => auth::require(platform, &caller, tenant, Permission::McpCall)
             .await
+            .map(|()| Some(caller.actor()))
             .map_err(|e| refuse(e.status, e.message)),
         Ok(None) => Err(challenge(
             "authentication required: send `Authorization: Bearer <API key or access token of the tenant>`".into(),
@@ -179,9 +186,10 @@ fn server_info(tenant: &str) -> Value {
 
 /// `POST /t/{tenant}/mcp`.
 pub async fn post(State(platform): State<Platform>, Path(tenant): Path<String>, request: Request) -> Response {
-    if let Err(response) = admit(&platform, &tenant, &request).await {
-        return response;
-    }
+    let caller = match admit(&platform, &tenant, &request).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
     let content_type = header_str(&headers, "content-type").unwrap_or("");
@@ -209,10 +217,10 @@ pub async fn post(State(platform): State<Platform>, Path(tenant): Path<String>, 
     let version = header_str(&headers, VERSION_HEADER).map(str::to_string);
     match (session_id, message) {
         (_, Incoming::Request { id, method, params }) if method == "initialize" && !is_stateless(&version, &params) => {
-            initialize(&platform, &tenant, id, &params)
+            initialize(&platform, &tenant, caller, id, &params)
         }
         (Some(session_id), message) => {
-            let Some(session) = platform.mcp.get(&tenant, &session_id) else {
+            let Some(session) = platform.mcp.get(&tenant, &session_id, caller.as_deref()) else {
                 return refuse(StatusCode::NOT_FOUND, "unknown or expired session; initialize again");
             };
             if let Some(version) = &version
@@ -227,7 +235,8 @@ pub async fn post(State(platform): State<Platform>, Path(tenant): Path<String>, 
             in_session(&platform, session, &headers, message).await
         }
         (None, Incoming::Request { id, method, params }) => {
-            stateless(&platform, &tenant, &headers, version, id, method, params).await
+            let request = StatelessRequest { id, method, params };
+            stateless(&platform, &tenant, caller, &headers, version, request).await
         }
         (None, _) => StatusCode::ACCEPTED.into_response(),
     }
@@ -238,7 +247,7 @@ fn is_stateless(version: &Option<String>, params: &Value) -> bool {
     version.as_deref() == Some(STATELESS_VERSION) || params.get("_meta").is_some_and(|m| m.get(META_VERSION).is_some())
 }
 
-fn initialize(platform: &Platform, tenant: &str, id: Value, params: &Value) -> Response {
+fn initialize(platform: &Platform, tenant: &str, caller: Option<String>, id: Value, params: &Value) -> Response {
     let Some(requested) = params.get("protocolVersion").and_then(Value::as_str) else {
         return rpc_error(
             StatusCode::BAD_REQUEST,
@@ -252,7 +261,7 @@ fn initialize(platform: &Platform, tenant: &str, id: Value, params: &Value) -> R
         SESSION_VERSIONS[0]
     };
     let capabilities = params.get("capabilities").cloned().unwrap_or_else(|| json!({}));
-    let session = platform.mcp.create(tenant, version, capabilities);
+    let session = platform.mcp.create(tenant, caller, version, capabilities);
     let result = json!({
         "protocolVersion": version,
         "capabilities": {
@@ -303,6 +312,7 @@ async fn in_session(platform: &Platform, session: Arc<Session>, headers: &Header
             };
             let call = Call {
                 tenant: session.tenant.clone(),
+                caller: session.caller.clone(),
                 catalog: TenantCatalog::new(platform.deployments.enabled(&session.tenant)),
                 peer: Arc::new(peer),
                 tenant_permits: platform.deployments.tenant_permits(&session.tenant),
@@ -359,15 +369,22 @@ fn stream_response(
 }
 
 /// Answers a request of the stateless revision.
-async fn stateless(
-    platform: &Platform,
-    tenant: &str,
-    headers: &HeaderMap,
-    version: Option<String>,
+/// A JSON-RPC request outside a session.
+struct StatelessRequest {
     id: Value,
     method: String,
     params: Value,
+}
+
+async fn stateless(
+    platform: &Platform,
+    tenant: &str,
+    caller: Option<String>,
+    headers: &HeaderMap,
+    version: Option<String>,
+    request: StatelessRequest,
 ) -> Response {
+    let StatelessRequest { id, method, params } = request;
     let bad = |code: i64, message: String| rpc_error(StatusCode::BAD_REQUEST, &id, RpcError::new(code, message));
     let Some(version) = version else {
         return bad(
@@ -456,6 +473,7 @@ async fn stateless(
     });
     let call = Call {
         tenant: tenant.to_string(),
+        caller,
         catalog,
         peer: peer.clone(),
         tenant_permits: platform.deployments.tenant_permits(tenant),
@@ -616,9 +634,10 @@ fn check_method_headers(headers: &HeaderMap, method: &str, params: &Value) -> Re
 /// `GET /t/{tenant}/mcp`: the session's stream of notifications
 /// (`list_changed` when plugins are enabled, disabled or upgraded).
 pub async fn get(State(platform): State<Platform>, Path(tenant): Path<String>, request: Request) -> Response {
-    if let Err(response) = admit(&platform, &tenant, &request).await {
-        return response;
-    }
+    let caller = match admit(&platform, &tenant, &request).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
     let headers = request.headers();
     if !accepts(headers, "text/event-stream") {
         return refuse(StatusCode::NOT_ACCEPTABLE, "Accept must include text/event-stream");
@@ -633,7 +652,7 @@ pub async fn get(State(platform): State<Platform>, Path(tenant): Path<String>, r
             ),
         );
     };
-    let Some(session) = platform.mcp.get(&tenant, session_id) else {
+    let Some(session) = platform.mcp.get(&tenant, session_id, caller.as_deref()) else {
         return refuse(StatusCode::NOT_FOUND, "unknown or expired session; initialize again");
     };
     let changes = platform.mcp.subscribe();
@@ -673,13 +692,14 @@ fn notifications(
 
 /// `DELETE /t/{tenant}/mcp`: ends the session.
 pub async fn delete(State(platform): State<Platform>, Path(tenant): Path<String>, request: Request) -> Response {
-    if let Err(response) = admit(&platform, &tenant, &request).await {
-        return response;
-    }
+    let caller = match admit(&platform, &tenant, &request).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
     let Some(session_id) = header_str(request.headers(), SESSION_HEADER) else {
         return refuse(StatusCode::BAD_REQUEST, "missing Mcp-Session-Id");
     };
-    if platform.mcp.remove(&tenant, session_id) {
+    if platform.mcp.remove(&tenant, session_id, caller.as_deref()) {
         StatusCode::NO_CONTENT.into_response()
     } else {
         refuse(StatusCode::NOT_FOUND, "unknown or expired session")

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, oneshot};
 use tokio::task::AbortHandle;
 
-use super::catalog::TenantCatalog;
+use super::catalog::{TenantCatalog, ToolRoute};
 use super::convert;
 use super::jsonrpc::{INTERNAL_ERROR, RpcError};
 use super::peer::ClientPeer;
@@ -30,6 +30,8 @@ const QUOTA_EXCEEDED: i64 = -32029;
 #[derive(Clone)]
 pub struct Call {
     pub tenant: String,
+    /// Who called (`key:<id>`, `user:<name>`); `None` on a public endpoint.
+    pub caller: Option<String>,
     pub catalog: TenantCatalog,
     pub peer: Arc<ClientPeer>,
     /// The tenant's budget of concurrent calls.
@@ -104,7 +106,7 @@ impl Call {
             "resources/read" => self.read_resource(params).await,
             "completion/complete" => self.complete(params).await,
             _ => {
-                return tasks::dispatch(&self.platform, &self.tenant, &self.peer.capabilities, method, params).await;
+                return tasks::dispatch(self, method, params).await;
             }
         })
     }
@@ -136,22 +138,30 @@ impl Call {
     /// when the tool begins one.
     async fn call_tool_or_task(&self, params: &Value) -> Result<Value, RpcError> {
         let name = string_param(params, "name")?;
+        let route = self
+            .catalog
+            .tool(name)
+            .ok_or_else(|| RpcError::invalid_params(format!("Unknown tool: {name}")))?;
         let client_tasks = tasks::negotiated(&self.peer.capabilities);
-        match self.catalog.task_support(name) {
+        match route.entry.task_support {
             Some(TaskSupport::Required) if !client_tasks => return Err(tasks::required_error(name)),
             Some(TaskSupport::Optional | TaskSupport::Required) if client_tasks => {}
-            _ => return self.call_tool(params).await,
+            _ => return self.call_tool(name, &route, params).await,
         }
         let (created, task) = oneshot::channel();
         *self.peer.task_offer.lock().unwrap() = Some(TaskOffer {
             platform: self.platform.clone(),
             tenant: self.tenant.clone(),
+            owner: self.caller.clone(),
             tool: name.to_string(),
             created,
         });
-        let (call, params) = (self.clone(), params.clone());
+        let (call, params, name) = (self.clone(), params.clone(), name.to_string());
         let mut running = tokio::spawn(async move {
-            let outcome = call.call_tool(&params).await;
+            let outcome = match call.catalog.tool(&name) {
+                Some(route) => call.call_tool(&name, &route, &params).await,
+                None => Err(RpcError::invalid_params(format!("Unknown tool: {name}"))),
+            };
             if let Some(run) = call.peer.task.get() {
                 run.finish(&outcome).await;
             }
@@ -169,17 +179,13 @@ impl Call {
         }
     }
 
-    async fn call_tool(&self, params: &Value) -> Result<Value, RpcError> {
-        let name = string_param(params, "name")?;
+    async fn call_tool(&self, name: &str, route: &ToolRoute<'_>, params: &Value) -> Result<Value, RpcError> {
         let arguments = match params.get("arguments") {
             None | Some(Value::Null) => "{}".to_string(),
             Some(args @ Value::Object(_)) => args.to_string(),
             Some(_) => return Err(RpcError::invalid_params("`arguments` must be an object")),
         };
-        let (plugin, live, local) = self
-            .catalog
-            .tool(name)
-            .ok_or_else(|| RpcError::invalid_params(format!("Unknown tool: {name}")))?;
+        let (plugin, live, local) = (route.plugin, route.live, route.entry.local.as_str());
         let canary = live.canary.as_ref().filter(|c| {
             c.catalog.as_ref().is_some_and(|cat| cat.has_tool(local)) && rand::random_range(0..100u8) < c.policy.weight
         });

@@ -24,6 +24,9 @@ pub type ClientAnswer = Result<Value, Value>;
 pub struct Session {
     pub id: String,
     pub tenant: String,
+    /// Who opened it (`key:<id>`, `user:<name>`; `None` on a public
+    /// endpoint): only the same caller may use it.
+    pub caller: Option<String>,
     pub version: String,
     pub client_capabilities: Value,
     /// Lowest log level sent (rank, see `convert::level_rank`); 0 = debug.
@@ -113,12 +116,19 @@ impl Sessions {
     }
 
     /// Opens a session for `tenant` with the negotiated `version`.
-    pub fn create(&self, tenant: &str, version: &str, client_capabilities: Value) -> Arc<Session> {
+    pub fn create(
+        &self,
+        tenant: &str,
+        caller: Option<String>,
+        version: &str,
+        client_capabilities: Value,
+    ) -> Arc<Session> {
         let mut secret = [0u8; 16];
         rand::rng().fill_bytes(&mut secret);
         let session = Arc::new(Session {
             id: hex::encode(secret),
             tenant: tenant.to_string(),
+            caller,
             version: version.to_string(),
             client_capabilities,
             log_level: AtomicU8::new(0),
@@ -143,9 +153,9 @@ impl Sessions {
     }
 
     /// The live session `id` of `tenant`.
-    pub fn get(&self, tenant: &str, id: &str) -> Option<Arc<Session>> {
+    pub fn get(&self, tenant: &str, id: &str, caller: Option<&str>) -> Option<Arc<Session>> {
         let session = self.sessions.read().unwrap().get(id).cloned()?;
-        if session.tenant != tenant || session.idle_for() >= IDLE {
+        if session.tenant != tenant || session.caller.as_deref() != caller || session.idle_for() >= IDLE {
             return None;
         }
         session.touch();
@@ -153,10 +163,10 @@ impl Sessions {
     }
 
     /// Ends session `id` of `tenant`; false if there is none.
-    pub fn remove(&self, tenant: &str, id: &str) -> bool {
+    pub fn remove(&self, tenant: &str, id: &str, caller: Option<&str>) -> bool {
         let mut sessions = self.sessions.write().unwrap();
         match sessions.get(id) {
-            Some(s) if s.tenant == tenant => sessions.remove(id).is_some(),
+            Some(s) if s.tenant == tenant && s.caller.as_deref() == caller => sessions.remove(id).is_some(),
             _ => false,
         }
     }

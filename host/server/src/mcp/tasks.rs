@@ -18,6 +18,7 @@ use tokio::sync::{Notify, oneshot};
 use tokio::task::AbortHandle;
 
 use super::jsonrpc::{INTERNAL_ERROR, MISSING_CAPABILITY, RpcError};
+use super::methods::Call;
 use crate::platform::Platform;
 
 /// The extension's identifier in capabilities.
@@ -192,11 +193,12 @@ async fn watch(run: Arc<TaskRun>) {
     }
 }
 
-/// What a call may become: a task of `tool` of `tenant`, announced to the
-/// request handler through `created`.
+/// What a call may become: a task of `tool` of `tenant`, started by `owner`,
+/// announced to the request handler through `created`.
 pub struct TaskOffer {
     pub platform: Platform,
     pub tenant: String,
+    pub owner: Option<String>,
     pub tool: String,
     pub created: oneshot::Sender<Arc<TaskRun>>,
 }
@@ -210,7 +212,14 @@ impl TaskOffer {
         let record = match self
             .platform
             .store
-            .create_task(&id, &self.tenant, &self.tool, TTL_MS, self.platform.mcp.tasks.lease)
+            .create_task(
+                &id,
+                &self.tenant,
+                self.owner.as_deref(),
+                &self.tool,
+                TTL_MS,
+                self.platform.mcp.tasks.lease,
+            )
             .await
         {
             Ok(record) => record,
@@ -270,29 +279,24 @@ fn json_field(text: &Option<String>) -> Option<Value> {
     text.as_deref().and_then(|t| serde_json::from_str(t).ok())
 }
 
-/// `tasks/get`, `tasks/update` and `tasks/cancel` of `tenant`'s tasks, for
-/// a client whose `capabilities` are given; `None` for other methods.
-pub async fn dispatch(
-    platform: &Platform,
-    tenant: &str,
-    capabilities: &Value,
-    method: &str,
-    params: &Value,
-) -> Option<Result<Value, RpcError>> {
+/// `tasks/get`, `tasks/update` and `tasks/cancel` of the tasks `call`'s
+/// caller started; `None` for other methods.
+pub async fn dispatch(call: &Call, method: &str, params: &Value) -> Option<Result<Value, RpcError>> {
     if !matches!(method, "tasks/get" | "tasks/update" | "tasks/cancel") {
         return None;
     }
-    if !negotiated(capabilities) {
+    if !negotiated(&call.peer.capabilities) {
         return Some(Err(missing_extension(format!(
             "{method} needs the `{EXTENSION}` extension in the client capabilities"
         ))));
     }
-    Some(serve(platform, tenant, method, params).await)
+    Some(serve(call, method, params).await)
 }
 
-async fn serve(platform: &Platform, tenant: &str, method: &str, params: &Value) -> Result<Value, RpcError> {
+async fn serve(call: &Call, method: &str, params: &Value) -> Result<Value, RpcError> {
+    let platform = &call.platform;
     let id = task_id(params)?;
-    let record = find(platform, tenant, id).await?;
+    let record = find(platform, &call.tenant, call.caller.as_deref(), id).await?;
     match method {
         "tasks/get" => Ok(detailed(&record)),
         "tasks/update" => update(platform, record, params).await,
@@ -304,15 +308,17 @@ fn internal(e: pa_store::StoreError) -> RpcError {
     RpcError::new(INTERNAL_ERROR, e.to_string())
 }
 
-/// Tenant `tenant`'s task `id`; one whose node stopped before it ended is
-/// recorded failed first.
-async fn find(platform: &Platform, tenant: &str, id: &str) -> Result<TaskRecord, RpcError> {
+/// Tenant `tenant`'s task `id` started by `caller`; one whose node stopped
+/// before it ended is recorded failed first.
+async fn find(platform: &Platform, tenant: &str, caller: Option<&str>, id: &str) -> Result<TaskRecord, RpcError> {
     let unknown = || RpcError::invalid_params(format!("Invalid task: no task `{id}`"));
     let record = platform
         .store
         .task(tenant, id)
         .await
         .map_err(internal)?
+        // Another caller's task is as unknown as one that never existed.
+        .filter(|record| record.owner.as_deref() == caller)
         .ok_or_else(unknown)?;
     let ended = matches!(record.status.as_str(), "completed" | "failed" | "cancelled");
     if ended || record.lease_until >= pa_store::now() {
@@ -397,7 +403,7 @@ async fn update(platform: &Platform, mut record: TaskRecord, params: &Value) -> 
             }
             break;
         }
-        record = find(platform, &record.tenant, &record.id).await?;
+        record = find(platform, &record.tenant, record.owner.as_deref(), &record.id).await?;
     }
     Ok(ack())
 }
