@@ -45,20 +45,21 @@ enum BackupCommand {
     },
 }
 
-/// Where the platform's data is, as `pa serve` takes it.
+/// Where the platform's data is: `pa serve` and `pa backup` take the same flags.
 #[derive(clap::Args)]
-struct DataArgs {
-    /// Folder for the database, blobs and secret key.
+pub struct DataArgs {
+    /// Folder for the database, blobs, compiled code and secret key.
     #[arg(long, env = "PA_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
+    pub data_dir: PathBuf,
     /// Database URL (`sqlite://…` or `postgres://…[?schema=NAME]`); defaults to a
     /// SQLite file in the data folder.
     #[arg(long, env = "PA_DATABASE_URL")]
-    database_url: Option<String>,
-    /// The blobs' bucket or folder (`s3://BUCKET[/PREFIX]`, `file:///FOLDER`),
-    /// as `pa serve --blob-url` takes it; the data folder's `blobs` when unset.
+    pub database_url: Option<String>,
+    /// Where component and site bytes are kept: `s3://BUCKET[/PREFIX]` (S3 or
+    /// MinIO, configured by the standard `AWS_*` variables) or
+    /// `file:///FOLDER`; the `blobs` folder of the data folder when unset.
     #[arg(long, env = "PA_BLOB_URL")]
-    blob_url: Option<String>,
+    pub blob_url: Option<String>,
 }
 
 /// Where `verify` checks that a backup could be restored: the same place

@@ -60,18 +60,8 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "PA_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Folder for the database, blobs and compiled code.
-    #[arg(long, env = "PA_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
-    /// Database URL (`sqlite://…` or `postgres://…[?schema=NAME]`); defaults to a
-    /// SQLite file in the data folder.
-    #[arg(long, env = "PA_DATABASE_URL")]
-    database_url: Option<String>,
-    /// Where component and site bytes are kept: `s3://BUCKET[/PREFIX]` (S3 or
-    /// MinIO, configured by the standard `AWS_*` variables) or
-    /// `file:///FOLDER`; the `blobs` folder of the data folder when unset.
-    #[arg(long, env = "PA_BLOB_URL")]
-    blob_url: Option<String>,
+    #[command(flatten)]
+    data: backup::DataArgs,
     /// Seconds a stopping node (SIGTERM) waits for its requests and workflow
     /// steps in flight before it exits anyway.
     #[arg(long, env = "PA_DRAIN_SECS", default_value_t = 30)]
@@ -198,9 +188,9 @@ async fn main() {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let platform = Platform::open(PlatformConfig {
-        data_dir: args.data_dir,
-        database_url: args.database_url,
-        blob_url: args.blob_url,
+        data_dir: args.data.data_dir,
+        database_url: args.data.database_url,
+        blob_url: args.data.blob_url,
         max_upload_bytes: args.max_upload_bytes,
         compiler: Compiler::Process {
             program: std::env::current_exe()?,
