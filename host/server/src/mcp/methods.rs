@@ -46,6 +46,10 @@ fn invoke_error(e: InvokeError) -> RpcError {
     }
 }
 
+fn unknown_tool(name: &str) -> RpcError {
+    RpcError::invalid_params(format!("Unknown tool: {name}"))
+}
+
 fn string_param<'a>(params: &'a Value, name: &str) -> Result<&'a str, RpcError> {
     match params.get(name) {
         Some(Value::String(s)) => Ok(s),
@@ -138,10 +142,7 @@ impl Call {
     /// when the tool begins one.
     async fn call_tool_or_task(&self, params: &Value) -> Result<Value, RpcError> {
         let name = string_param(params, "name")?;
-        let route = self
-            .catalog
-            .tool(name)
-            .ok_or_else(|| RpcError::invalid_params(format!("Unknown tool: {name}")))?;
+        let route = self.catalog.tool(name).ok_or_else(|| unknown_tool(name))?;
         let client_tasks = tasks::negotiated(&self.peer.capabilities);
         match route.entry.task_support {
             Some(TaskSupport::Required) if !client_tasks => return Err(tasks::required_error(name)),
@@ -160,7 +161,7 @@ impl Call {
         let mut running = tokio::spawn(async move {
             let outcome = match call.catalog.tool(&name) {
                 Some(route) => call.call_tool(&name, &route, &params).await,
-                None => Err(RpcError::invalid_params(format!("Unknown tool: {name}"))),
+                None => Err(unknown_tool(&name)),
             };
             if let Some(run) = call.peer.task.get() {
                 run.finish(&outcome).await;
