@@ -420,10 +420,10 @@ async fn a_session_that_declared_the_extension_gets_tasks_too_and_only_its_calle
     let key = fixture_tenant(&admin, "acme", json!({})).await;
     let url = format!("{}/t/acme/mcp", pa.url.replace("127.0.0.1", "localhost"));
     let http = reqwest::Client::new();
-    let post = |session: Option<&str>, body: Value| {
+    let post = |key: &str, session: Option<&str>, body: Value| {
         let mut request = http
             .post(&url)
-            .bearer_auth(&key)
+            .bearer_auth(key)
             .header("content-type", "application/json")
             .header("accept", "application/json");
         if let Some(session) = session {
@@ -434,6 +434,7 @@ async fn a_session_that_declared_the_extension_gets_tasks_too_and_only_its_calle
         request.body(body.to_string()).send()
     };
     let initialized = post(
+        &key,
         None,
         json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": "2025-11-25", "capabilities": { "extensions": { EXTENSION: {} } },
@@ -450,21 +451,18 @@ async fn a_session_that_declared_the_extension_gets_tasks_too_and_only_its_calle
 
     // The session is bound to the key that opened it.
     let colleague_key = admin.create_key("acme", "developer").await;
-    let borrowed = http
-        .post(&url)
-        .bearer_auth(&colleague_key)
-        .header("content-type", "application/json")
-        .header("accept", "application/json")
-        .header("mcp-session-id", &session)
-        .header("mcp-protocol-version", "2025-11-25")
-        .body(json!({ "jsonrpc": "2.0", "id": 9, "method": "tools/list" }).to_string())
-        .send()
-        .await
-        .unwrap();
+    let borrowed = post(
+        &colleague_key,
+        Some(&session),
+        json!({ "jsonrpc": "2.0", "id": 9, "method": "tools/list" }),
+    )
+    .await
+    .unwrap();
     assert_eq!(borrowed.status(), 404, "another key used the session");
 
     let call = |id: u32, method: &str, params: Value| {
         post(
+            &key,
             Some(&session),
             json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }),
         )

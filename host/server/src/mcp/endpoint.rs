@@ -368,7 +368,6 @@ fn stream_response(
     Sse::new(events).into_response()
 }
 
-/// Answers a request of the stateless revision.
 /// A JSON-RPC request outside a session.
 struct StatelessRequest {
     id: Value,
@@ -376,6 +375,7 @@ struct StatelessRequest {
     params: Value,
 }
 
+/// Answers a request of the stateless revision.
 async fn stateless(
     platform: &Platform,
     tenant: &str,
