@@ -92,6 +92,58 @@ async fn spin_apps_run_unchanged_and_keep_their_data_across_restarts() {
     );
 }
 
+/// A Spin app written in Python: Spin's Python SDK imports every Spin
+/// interface, whatever the app uses. Its key-value, variables (also through
+/// `wasi:config`) and `wasi:keyvalue` counters work on the tenant's data; a
+/// service the host does not provide answers with its interface's error.
+#[tokio::test]
+async fn a_spin_python_app_runs_unchanged() {
+    let data = tempfile::tempdir().unwrap();
+    let pa = Pa::serve(data.path(), &[]);
+    let api = Api::new(&pa, ADMIN);
+    let grants = json!({
+        "grants": { "key_value_stores": ["default"], "variables": { "greeting": "hi from python" } },
+    });
+    api.deploy("default", "py", "1.0.0", "spin_python.wasm", grants).await;
+    let base = format!("{}/t/default/fn/py", pa.url);
+    assert_eq!(get(&base).await, (200, "python hello".into()));
+    assert_eq!(get(&format!("{base}/var")).await, (200, "hi from python".into()));
+    assert_eq!(
+        get(&format!("{base}/config")).await,
+        (200, "hi from python [('greeting', 'hi from python')]".into())
+    );
+    assert_eq!(get(&format!("{base}/kv/k")).await.0, 404);
+    let client = reqwest::Client::new();
+    let put = client.put(format!("{base}/kv/k")).body("v1").send().await.unwrap();
+    assert_eq!(put.status().as_u16(), 201);
+    assert_eq!(get(&format!("{base}/kv/k")).await, (200, "v1".into()));
+
+    // Concurrent increments each count once: every answer differs, the
+    // last is the total, and the counter reads back as decimal text.
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let url = format!("{base}/count/c");
+        calls.spawn(async move { get(&url).await });
+    }
+    let mut counts: Vec<u32> = calls
+        .join_all()
+        .await
+        .into_iter()
+        .map(|(status, body)| {
+            assert_eq!(status, 200, "{body}");
+            body.parse().unwrap()
+        })
+        .collect();
+    counts.sort();
+    assert_eq!(counts, (1..=12).collect::<Vec<_>>());
+    assert_eq!(get(&format!("{base}/kv/c")).await, (200, "12".into()));
+
+    assert_eq!(
+        get(&format!("{base}/llm")).await,
+        (503, "Error_ModelNotSupported".into())
+    );
+}
+
 #[tokio::test]
 async fn bad_uploads_are_refused_with_a_reason_and_nothing_is_stored() {
     let data = tempfile::tempdir().unwrap();

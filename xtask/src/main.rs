@@ -9,6 +9,7 @@ mod bench_workflow;
 mod conformance;
 mod console;
 mod fixtures;
+mod spin_python;
 mod up;
 
 fn main() -> ExitCode {
@@ -17,7 +18,7 @@ fn main() -> ExitCode {
         Some("up") => up::start(),
         Some("test") => test(),
         Some("bench") => bench::start(&args[1..]),
-        Some("guests") => build_guests(),
+        Some("guests") => build_guests().and_then(|()| spin_python::build()),
         Some("conformance") => build_guests()
             .and_then(|()| build_host())
             .and_then(|()| conformance::start()),
@@ -115,6 +116,7 @@ const FIRST_PARTY: [&str; 5] = ["smartui", "coding", "dev-flow", "release-mgmt",
 
 fn test() -> Result {
     build_guests()?;
+    spin_python::build()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
     for workspace in ["functions", "components"] {
         run(cargo()

@@ -142,6 +142,20 @@ const PROVIDED: &[&str] = &[
     "wasi:http/outgoing-handler@0.2",
     "fermyon:spin/key-value@2",
     "fermyon:spin/variables@2",
+    "fermyon:spin/llm@2",
+    "fermyon:spin/redis@2",
+    "fermyon:spin/mqtt@2",
+    "fermyon:spin/rdbms-types@2",
+    "fermyon:spin/postgres@2",
+    "fermyon:spin/mysql@2",
+    "fermyon:spin/sqlite@2",
+    "spin:postgres/postgres@3",
+    "spin:postgres/postgres@4",
+    "spin:sqlite/sqlite@3",
+    "wasi:keyvalue/store@0.2",
+    "wasi:keyvalue/atomics@0.2",
+    "wasi:keyvalue/batch@0.2",
+    "wasi:config/store@0.2",
 ];
 
 /// Interfaces provided only to tool servers and workflow steps.

@@ -22,12 +22,19 @@ impl KeyValueBackend for QuotaKv {
     }
 
     async fn set(&self, scope: &KvScope, key: &str, value: &[u8]) -> anyhow::Result<()> {
-        let bytes = (key.len() + value.len()) as u64;
-        self.metering
-            .reserve_storage(&scope.tenant, bytes)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        self.reserve(scope, key, value).await?;
         counted("kv", self.store.set(scope, key, value).await)
+    }
+
+    async fn compare_and_swap(
+        &self,
+        scope: &KvScope,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> anyhow::Result<bool> {
+        self.reserve(scope, key, value).await?;
+        counted("kv", self.store.compare_and_swap(scope, key, expected, value).await)
     }
 
     async fn delete(&self, scope: &KvScope, key: &str) -> anyhow::Result<()> {
@@ -40,6 +47,17 @@ impl KeyValueBackend for QuotaKv {
 
     async fn keys(&self, scope: &KvScope) -> anyhow::Result<Vec<String>> {
         counted("kv", self.store.keys(scope).await)
+    }
+}
+
+impl QuotaKv {
+    /// Counts a write of `key` and `value` against the tenant's storage quota.
+    async fn reserve(&self, scope: &KvScope, key: &str, value: &[u8]) -> anyhow::Result<()> {
+        let bytes = (key.len() + value.len()) as u64;
+        self.metering
+            .reserve_storage(&scope.tenant, bytes)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))
     }
 }
 

@@ -35,6 +35,43 @@ impl KeyValueBackend for Store {
         Ok(())
     }
 
+    async fn compare_and_swap(
+        &self,
+        s: &KvScope,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> anyhow::Result<bool> {
+        let swapped = match expected {
+            None => on_pool!(self, |pool| sqlx::query(
+                "INSERT INTO kv (tenant, plugin, store, key, value) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (tenant, plugin, store, key) DO NOTHING",
+            )
+            .bind(&s.tenant)
+            .bind(&s.plugin)
+            .bind(&s.store)
+            .bind(key)
+            .bind(value)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?,
+            Some(expected) => on_pool!(self, |pool| sqlx::query(
+                "UPDATE kv SET value = $5 \
+                 WHERE tenant = $1 AND plugin = $2 AND store = $3 AND key = $4 AND value = $6",
+            )
+            .bind(&s.tenant)
+            .bind(&s.plugin)
+            .bind(&s.store)
+            .bind(key)
+            .bind(value)
+            .bind(expected)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?,
+        };
+        Ok(swapped == 1)
+    }
+
     async fn delete(&self, s: &KvScope, key: &str) -> anyhow::Result<()> {
         on_pool!(self, |pool| sqlx::query(
             "DELETE FROM kv WHERE tenant = $1 AND plugin = $2 AND store = $3 AND key = $4"

@@ -14,6 +14,7 @@ crate::on_both_backends!(
     keys_are_stored_hashed_and_scoped,
     mcp_access_defaults_to_api_key_and_is_per_tenant,
     key_value_is_scoped_per_tenant_and_plugin,
+    key_value_swaps_only_the_value_it_read,
     users_belong_to_tenants_with_a_role,
     custom_roles_are_per_tenant,
     refresh_tokens_are_used_once,
@@ -480,6 +481,40 @@ async fn key_value_is_scoped_per_tenant_and_plugin(s: TestDb) {
     assert_eq!(s.keys(&a).await.unwrap(), vec!["k".to_string()]);
     s.delete(&a, "k").await.unwrap();
     assert!(!s.exists(&a, "k").await.unwrap());
+}
+
+async fn key_value_swaps_only_the_value_it_read(s: TestDb) {
+    let a = KvScope {
+        tenant: "a".into(),
+        plugin: "p".into(),
+        store: "default".into(),
+    };
+    let b = KvScope {
+        tenant: "b".into(),
+        ..a.clone()
+    };
+    assert!(
+        s.compare_and_swap(&a, "n", None, b"1").await.unwrap(),
+        "absent, created"
+    );
+    assert!(
+        !s.compare_and_swap(&a, "n", None, b"9").await.unwrap(),
+        "no longer absent"
+    );
+    assert!(
+        !s.compare_and_swap(&a, "n", Some(b"0"), b"9").await.unwrap(),
+        "stale value"
+    );
+    assert!(
+        s.compare_and_swap(&a, "n", Some(b"1"), b"2").await.unwrap(),
+        "current value"
+    );
+    assert_eq!(s.get(&a, "n").await.unwrap().as_deref(), Some(&b"2"[..]));
+    assert!(
+        !s.compare_and_swap(&b, "n", Some(b"2"), b"3").await.unwrap(),
+        "another tenant's key"
+    );
+    assert_eq!(s.get(&b, "n").await.unwrap(), None);
 }
 
 async fn usage_adds_up_per_plugin_and_month(s: TestDb) {

@@ -1,0 +1,354 @@
+//! The Spin services this host does not provide: LLM inference, outbound
+//! Redis, MQTT, PostgreSQL and MySQL, and SQLite databases. Spin's SDKs for
+//! Python and JavaScript import all of them whatever an app uses, so they are
+//! linked: opening a connection answers with the interface's own error naming
+//! what is missing, as Spin answers for a service an app was not granted; no
+//! connection is ever handed out.
+
+use wasmtime::component::Resource;
+
+use super::bindings::fermyon::spin::{llm, mqtt, mysql, postgres, rdbms_types, redis, sqlite};
+use super::bindings::spin::postgres3_0_0::postgres as postgres3;
+use super::bindings::spin::postgres4_0_0::postgres as postgres4;
+use super::bindings::spin::sqlite::sqlite as sqlite3;
+use super::{Spin, SpinView};
+
+/// Adds every service interface this host does not provide to a linker.
+pub(super) fn add_to_linker<T: Send + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+    getter: fn(&mut T) -> SpinView<'_>,
+) -> wasmtime::Result<()> {
+    llm::add_to_linker::<T, Spin>(linker, getter)?;
+    redis::add_to_linker::<T, Spin>(linker, getter)?;
+    mqtt::add_to_linker::<T, Spin>(linker, getter)?;
+    rdbms_types::add_to_linker::<T, Spin>(linker, getter)?;
+    postgres::add_to_linker::<T, Spin>(linker, getter)?;
+    mysql::add_to_linker::<T, Spin>(linker, getter)?;
+    sqlite::add_to_linker::<T, Spin>(linker, getter)?;
+    postgres3::add_to_linker::<T, Spin>(linker, getter)?;
+    postgres4::add_to_linker::<T, Spin>(linker, getter)?;
+    sqlite3::add_to_linker::<T, Spin>(linker, getter)
+}
+
+const NO_MODELS: &str = "this host serves no AI models";
+const NO_REDIS: &str = "this host does not provide outbound Redis";
+const NO_MQTT: &str = "this host does not provide outbound MQTT";
+const NO_POSTGRES: &str = "this host does not provide outbound PostgreSQL";
+const NO_MYSQL: &str = "this host does not provide outbound MySQL";
+const NO_SQLITE: &str = "this host does not provide Spin SQLite databases";
+
+/// A method called on a connection that cannot exist: `open` never returns
+/// one, and a guest cannot forge a handle.
+fn never_opened<T>() -> wasmtime::Result<T> {
+    wasmtime::bail!("no connection of this kind is ever opened by this host")
+}
+
+impl llm::Host for SpinView<'_> {
+    fn infer(
+        &mut self,
+        model: String,
+        _prompt: String,
+        _params: Option<llm::InferencingParams>,
+    ) -> wasmtime::Result<Result<llm::InferencingResult, llm::Error>> {
+        tracing::debug!(%model, NO_MODELS);
+        Ok(Err(llm::Error::ModelNotSupported))
+    }
+
+    fn generate_embeddings(
+        &mut self,
+        model: String,
+        _text: Vec<String>,
+    ) -> wasmtime::Result<Result<llm::EmbeddingsResult, llm::Error>> {
+        tracing::debug!(%model, NO_MODELS);
+        Ok(Err(llm::Error::ModelNotSupported))
+    }
+}
+
+impl redis::Host for SpinView<'_> {}
+
+impl redis::HostConnection for SpinView<'_> {
+    fn open(&mut self, _address: String) -> wasmtime::Result<Result<Resource<redis::Connection>, redis::Error>> {
+        Ok(Err(redis::Error::Other(NO_REDIS.into())))
+    }
+
+    fn publish(
+        &mut self,
+        _: Resource<redis::Connection>,
+        _: String,
+        _: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), redis::Error>> {
+        never_opened()
+    }
+
+    fn get(
+        &mut self,
+        _: Resource<redis::Connection>,
+        _: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, redis::Error>> {
+        never_opened()
+    }
+
+    fn set(
+        &mut self,
+        _: Resource<redis::Connection>,
+        _: String,
+        _: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), redis::Error>> {
+        never_opened()
+    }
+
+    fn incr(&mut self, _: Resource<redis::Connection>, _: String) -> wasmtime::Result<Result<i64, redis::Error>> {
+        never_opened()
+    }
+
+    fn del(&mut self, _: Resource<redis::Connection>, _: Vec<String>) -> wasmtime::Result<Result<u32, redis::Error>> {
+        never_opened()
+    }
+
+    fn sadd(
+        &mut self,
+        _: Resource<redis::Connection>,
+        _: String,
+        _: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, redis::Error>> {
+        never_opened()
+    }
+
+    fn smembers(
+        &mut self,
+        _: Resource<redis::Connection>,
+        _: String,
+    ) -> wasmtime::Result<Result<Vec<String>, redis::Error>> {
+        never_opened()
+    }
+
+    fn srem(
+        &mut self,
+        _: Resource<redis::Connection>,
+        _: String,
+        _: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, redis::Error>> {
+        never_opened()
+    }
+
+    fn execute(
+        &mut self,
+        _: Resource<redis::Connection>,
+        _: String,
+        _: Vec<redis::RedisParameter>,
+    ) -> wasmtime::Result<Result<Vec<redis::RedisResult>, redis::Error>> {
+        never_opened()
+    }
+
+    fn drop(&mut self, _: Resource<redis::Connection>) -> wasmtime::Result<()> {
+        never_opened()
+    }
+}
+
+impl mqtt::Host for SpinView<'_> {}
+
+impl mqtt::HostConnection for SpinView<'_> {
+    fn open(
+        &mut self,
+        _address: String,
+        _username: String,
+        _password: String,
+        _keep_alive_interval_in_secs: u64,
+    ) -> wasmtime::Result<Result<Resource<mqtt::Connection>, mqtt::Error>> {
+        Ok(Err(mqtt::Error::ConnectionFailed(NO_MQTT.into())))
+    }
+
+    fn publish(
+        &mut self,
+        _: Resource<mqtt::Connection>,
+        _: String,
+        _: Vec<u8>,
+        _: mqtt::Qos,
+    ) -> wasmtime::Result<Result<(), mqtt::Error>> {
+        never_opened()
+    }
+
+    fn drop(&mut self, _: Resource<mqtt::Connection>) -> wasmtime::Result<()> {
+        never_opened()
+    }
+}
+
+impl rdbms_types::Host for SpinView<'_> {}
+
+type RdbmsResult<T> = wasmtime::Result<Result<T, rdbms_types::Error>>;
+
+impl postgres::Host for SpinView<'_> {}
+
+impl postgres::HostConnection for SpinView<'_> {
+    fn open(&mut self, _address: String) -> RdbmsResult<Resource<postgres::Connection>> {
+        Ok(Err(rdbms_types::Error::ConnectionFailed(NO_POSTGRES.into())))
+    }
+
+    fn query(
+        &mut self,
+        _: Resource<postgres::Connection>,
+        _: String,
+        _: Vec<rdbms_types::ParameterValue>,
+    ) -> RdbmsResult<rdbms_types::RowSet> {
+        never_opened()
+    }
+
+    fn execute(
+        &mut self,
+        _: Resource<postgres::Connection>,
+        _: String,
+        _: Vec<rdbms_types::ParameterValue>,
+    ) -> RdbmsResult<u64> {
+        never_opened()
+    }
+
+    fn drop(&mut self, _: Resource<postgres::Connection>) -> wasmtime::Result<()> {
+        never_opened()
+    }
+}
+
+impl mysql::Host for SpinView<'_> {}
+
+impl mysql::HostConnection for SpinView<'_> {
+    fn open(&mut self, _address: String) -> RdbmsResult<Resource<mysql::Connection>> {
+        Ok(Err(rdbms_types::Error::ConnectionFailed(NO_MYSQL.into())))
+    }
+
+    fn query(
+        &mut self,
+        _: Resource<mysql::Connection>,
+        _: String,
+        _: Vec<rdbms_types::ParameterValue>,
+    ) -> RdbmsResult<rdbms_types::RowSet> {
+        never_opened()
+    }
+
+    fn execute(
+        &mut self,
+        _: Resource<mysql::Connection>,
+        _: String,
+        _: Vec<rdbms_types::ParameterValue>,
+    ) -> RdbmsResult<()> {
+        never_opened()
+    }
+
+    fn drop(&mut self, _: Resource<mysql::Connection>) -> wasmtime::Result<()> {
+        never_opened()
+    }
+}
+
+impl sqlite::Host for SpinView<'_> {}
+
+impl sqlite::HostConnection for SpinView<'_> {
+    fn open(&mut self, _database: String) -> wasmtime::Result<Result<Resource<sqlite::Connection>, sqlite::Error>> {
+        Ok(Err(sqlite::Error::Io(NO_SQLITE.into())))
+    }
+
+    fn execute(
+        &mut self,
+        _: Resource<sqlite::Connection>,
+        _: String,
+        _: Vec<sqlite::Value>,
+    ) -> wasmtime::Result<Result<sqlite::QueryResult, sqlite::Error>> {
+        never_opened()
+    }
+
+    fn drop(&mut self, _: Resource<sqlite::Connection>) -> wasmtime::Result<()> {
+        never_opened()
+    }
+}
+
+impl postgres3::Host for SpinView<'_> {}
+
+impl postgres3::HostConnection for SpinView<'_> {
+    fn open(
+        &mut self,
+        _address: String,
+    ) -> wasmtime::Result<Result<Resource<postgres3::Connection>, postgres3::Error>> {
+        Ok(Err(postgres3::Error::ConnectionFailed(NO_POSTGRES.into())))
+    }
+
+    fn query(
+        &mut self,
+        _: Resource<postgres3::Connection>,
+        _: String,
+        _: Vec<postgres3::ParameterValue>,
+    ) -> wasmtime::Result<Result<postgres3::RowSet, postgres3::Error>> {
+        never_opened()
+    }
+
+    fn execute(
+        &mut self,
+        _: Resource<postgres3::Connection>,
+        _: String,
+        _: Vec<postgres3::ParameterValue>,
+    ) -> wasmtime::Result<Result<u64, postgres3::Error>> {
+        never_opened()
+    }
+
+    fn drop(&mut self, _: Resource<postgres3::Connection>) -> wasmtime::Result<()> {
+        never_opened()
+    }
+}
+
+impl postgres4::Host for SpinView<'_> {}
+
+impl postgres4::HostConnection for SpinView<'_> {
+    fn open(
+        &mut self,
+        _address: String,
+    ) -> wasmtime::Result<Result<Resource<postgres4::Connection>, postgres4::Error>> {
+        Ok(Err(postgres4::Error::ConnectionFailed(NO_POSTGRES.into())))
+    }
+
+    fn query(
+        &mut self,
+        _: Resource<postgres4::Connection>,
+        _: String,
+        _: Vec<postgres4::ParameterValue>,
+    ) -> wasmtime::Result<Result<postgres4::RowSet, postgres4::Error>> {
+        never_opened()
+    }
+
+    fn execute(
+        &mut self,
+        _: Resource<postgres4::Connection>,
+        _: String,
+        _: Vec<postgres4::ParameterValue>,
+    ) -> wasmtime::Result<Result<u64, postgres4::Error>> {
+        never_opened()
+    }
+
+    fn drop(&mut self, _: Resource<postgres4::Connection>) -> wasmtime::Result<()> {
+        never_opened()
+    }
+}
+
+impl sqlite3::Host for SpinView<'_> {}
+
+impl sqlite3::HostConnection for SpinView<'_> {
+    fn open(&mut self, _database: String) -> wasmtime::Result<Result<Resource<sqlite3::Connection>, sqlite3::Error>> {
+        Ok(Err(sqlite3::Error::Io(NO_SQLITE.into())))
+    }
+
+    fn execute(
+        &mut self,
+        _: Resource<sqlite3::Connection>,
+        _: String,
+        _: Vec<sqlite3::Value>,
+    ) -> wasmtime::Result<Result<sqlite3::QueryResult, sqlite3::Error>> {
+        never_opened()
+    }
+
+    fn last_insert_rowid(&mut self, _: Resource<sqlite3::Connection>) -> wasmtime::Result<i64> {
+        never_opened()
+    }
+
+    fn changes(&mut self, _: Resource<sqlite3::Connection>) -> wasmtime::Result<u64> {
+        never_opened()
+    }
+
+    fn drop(&mut self, _: Resource<sqlite3::Connection>) -> wasmtime::Result<()> {
+        never_opened()
+    }
+}
