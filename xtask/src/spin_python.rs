@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::{Result, guests_dir, root, run};
 
-/// The SDK and its builder, at the versions Spin 3's `http-py` template pins.
+/// Spin's Python SDK for `wasi:http` 0.2 apps and the componentize-py it builds with.
 const PACKAGES: [&str; 2] = ["componentize-py==0.17.2", "spin-sdk==3.4.1"];
 
 /// Builds `spin_python.wasm` unless it is newer than the app's source and

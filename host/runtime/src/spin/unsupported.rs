@@ -175,67 +175,74 @@ impl mqtt::HostConnection for SpinView<'_> {
 
 impl rdbms_types::Host for SpinView<'_> {}
 
-type RdbmsResult<T> = wasmtime::Result<Result<T, rdbms_types::Error>>;
+/// Implements a relational database interface whose `open` answers
+/// `connection-failed` with `$why`.
+macro_rules! no_database {
+    ($iface:ident, $error:ty, $param:ty, $rows:ty, $executed:ty, $why:expr) => {
+        impl $iface::Host for SpinView<'_> {}
 
-impl postgres::Host for SpinView<'_> {}
+        impl $iface::HostConnection for SpinView<'_> {
+            fn open(&mut self, _address: String) -> wasmtime::Result<Result<Resource<$iface::Connection>, $error>> {
+                Ok(Err(<$error>::ConnectionFailed($why.into())))
+            }
 
-impl postgres::HostConnection for SpinView<'_> {
-    fn open(&mut self, _address: String) -> RdbmsResult<Resource<postgres::Connection>> {
-        Ok(Err(rdbms_types::Error::ConnectionFailed(NO_POSTGRES.into())))
-    }
+            fn query(
+                &mut self,
+                _: Resource<$iface::Connection>,
+                _: String,
+                _: Vec<$param>,
+            ) -> wasmtime::Result<Result<$rows, $error>> {
+                never_opened()
+            }
 
-    fn query(
-        &mut self,
-        _: Resource<postgres::Connection>,
-        _: String,
-        _: Vec<rdbms_types::ParameterValue>,
-    ) -> RdbmsResult<rdbms_types::RowSet> {
-        never_opened()
-    }
+            fn execute(
+                &mut self,
+                _: Resource<$iface::Connection>,
+                _: String,
+                _: Vec<$param>,
+            ) -> wasmtime::Result<Result<$executed, $error>> {
+                never_opened()
+            }
 
-    fn execute(
-        &mut self,
-        _: Resource<postgres::Connection>,
-        _: String,
-        _: Vec<rdbms_types::ParameterValue>,
-    ) -> RdbmsResult<u64> {
-        never_opened()
-    }
-
-    fn drop(&mut self, _: Resource<postgres::Connection>) -> wasmtime::Result<()> {
-        never_opened()
-    }
+            fn drop(&mut self, _: Resource<$iface::Connection>) -> wasmtime::Result<()> {
+                never_opened()
+            }
+        }
+    };
 }
 
-impl mysql::Host for SpinView<'_> {}
-
-impl mysql::HostConnection for SpinView<'_> {
-    fn open(&mut self, _address: String) -> RdbmsResult<Resource<mysql::Connection>> {
-        Ok(Err(rdbms_types::Error::ConnectionFailed(NO_MYSQL.into())))
-    }
-
-    fn query(
-        &mut self,
-        _: Resource<mysql::Connection>,
-        _: String,
-        _: Vec<rdbms_types::ParameterValue>,
-    ) -> RdbmsResult<rdbms_types::RowSet> {
-        never_opened()
-    }
-
-    fn execute(
-        &mut self,
-        _: Resource<mysql::Connection>,
-        _: String,
-        _: Vec<rdbms_types::ParameterValue>,
-    ) -> RdbmsResult<()> {
-        never_opened()
-    }
-
-    fn drop(&mut self, _: Resource<mysql::Connection>) -> wasmtime::Result<()> {
-        never_opened()
-    }
-}
+no_database!(
+    postgres,
+    rdbms_types::Error,
+    rdbms_types::ParameterValue,
+    rdbms_types::RowSet,
+    u64,
+    NO_POSTGRES
+);
+no_database!(
+    mysql,
+    rdbms_types::Error,
+    rdbms_types::ParameterValue,
+    rdbms_types::RowSet,
+    (),
+    NO_MYSQL
+);
+no_database!(
+    postgres3,
+    postgres3::Error,
+    postgres3::ParameterValue,
+    postgres3::RowSet,
+    u64,
+    NO_POSTGRES
+);
+no_database!(
+    postgres4,
+    postgres4::Error,
+    postgres4::ParameterValue,
+    postgres4::RowSet,
+    u64,
+    NO_POSTGRES
+);
 
 impl sqlite::Host for SpinView<'_> {}
 
@@ -254,72 +261,6 @@ impl sqlite::HostConnection for SpinView<'_> {
     }
 
     fn drop(&mut self, _: Resource<sqlite::Connection>) -> wasmtime::Result<()> {
-        never_opened()
-    }
-}
-
-impl postgres3::Host for SpinView<'_> {}
-
-impl postgres3::HostConnection for SpinView<'_> {
-    fn open(
-        &mut self,
-        _address: String,
-    ) -> wasmtime::Result<Result<Resource<postgres3::Connection>, postgres3::Error>> {
-        Ok(Err(postgres3::Error::ConnectionFailed(NO_POSTGRES.into())))
-    }
-
-    fn query(
-        &mut self,
-        _: Resource<postgres3::Connection>,
-        _: String,
-        _: Vec<postgres3::ParameterValue>,
-    ) -> wasmtime::Result<Result<postgres3::RowSet, postgres3::Error>> {
-        never_opened()
-    }
-
-    fn execute(
-        &mut self,
-        _: Resource<postgres3::Connection>,
-        _: String,
-        _: Vec<postgres3::ParameterValue>,
-    ) -> wasmtime::Result<Result<u64, postgres3::Error>> {
-        never_opened()
-    }
-
-    fn drop(&mut self, _: Resource<postgres3::Connection>) -> wasmtime::Result<()> {
-        never_opened()
-    }
-}
-
-impl postgres4::Host for SpinView<'_> {}
-
-impl postgres4::HostConnection for SpinView<'_> {
-    fn open(
-        &mut self,
-        _address: String,
-    ) -> wasmtime::Result<Result<Resource<postgres4::Connection>, postgres4::Error>> {
-        Ok(Err(postgres4::Error::ConnectionFailed(NO_POSTGRES.into())))
-    }
-
-    fn query(
-        &mut self,
-        _: Resource<postgres4::Connection>,
-        _: String,
-        _: Vec<postgres4::ParameterValue>,
-    ) -> wasmtime::Result<Result<postgres4::RowSet, postgres4::Error>> {
-        never_opened()
-    }
-
-    fn execute(
-        &mut self,
-        _: Resource<postgres4::Connection>,
-        _: String,
-        _: Vec<postgres4::ParameterValue>,
-    ) -> wasmtime::Result<Result<u64, postgres4::Error>> {
-        never_opened()
-    }
-
-    fn drop(&mut self, _: Resource<postgres4::Connection>) -> wasmtime::Result<()> {
         never_opened()
     }
 }
