@@ -1,8 +1,8 @@
 """A Spin Python app (spin-sdk 3.4, componentize-py), as `spin new http-py`
-makes one, using Spin's key-value, variables and LLM and the draft
+makes one, using Spin's key-value, variables, outbound Redis and LLM and the draft
 wasi:keyvalue and wasi:config interfaces the SDK imports."""
 
-from spin_sdk import key_value, llm, variables
+from spin_sdk import key_value, llm, redis, variables
 from spin_sdk.http import IncomingHandler, Request, Response
 from spin_sdk.wit.imports import atomics
 from spin_sdk.wit.imports import wasi_config_store as config
@@ -35,6 +35,15 @@ class IncomingHandler(IncomingHandler):
             key = path[len("/count/"):]
             with store.open("default") as bucket:
                 return text(200, str(atomics.increment(bucket, key, 1)))
+        if path.startswith("/redis/"):
+            key = path[len("/redis/"):]
+            try:
+                with redis.open(variables.get("redis_address")) as db:
+                    db.set(key, request.body or b"")
+                    count = db.incr(f"{key}:count")
+                    return text(200, f"{db.get(key).decode()} {count}")
+            except Err as e:
+                return text(503, type(e.value).__name__)
         if path == "/llm":
             try:
                 return text(200, llm.infer("llama2-chat", "Say hello").text)

@@ -101,16 +101,35 @@ async fn a_spin_python_app_runs_unchanged() {
     let data = tempfile::tempdir().unwrap();
     let pa = Pa::serve(data.path(), &[]);
     let api = Api::new(&pa, ADMIN);
-    let grants = json!({
-        "grants": { "key_value_stores": ["default"], "variables": { "greeting": "hi from python" } },
-    });
-    api.deploy("default", "py", "1.0.0", "spin_python.wasm", grants).await;
+    let redis = "redis://127.0.0.1:6379";
+    let grants = |outbound: &[&str]| {
+        json!({ "grants": {
+            "key_value_stores": ["default"],
+            "allowed_outbound_hosts": outbound,
+            "variables": { "greeting": "hi from python", "redis_address": redis },
+        } })
+    };
+    api.deploy("default", "py", "1.0.0", "spin_python.wasm", grants(&[redis]))
+        .await;
+    api.deploy("default", "ungranted", "1.0.0", "spin_python.wasm", grants(&[]))
+        .await;
+    api.deploy(
+        "default",
+        "wildcard",
+        "1.0.0",
+        "spin_python.wasm",
+        grants(&["redis://*:6379"]),
+    )
+    .await;
     let base = format!("{}/t/default/fn/py", pa.url);
     assert_eq!(get(&base).await, (200, "python hello".into()));
     assert_eq!(get(&format!("{base}/var")).await, (200, "hi from python".into()));
     assert_eq!(
         get(&format!("{base}/config")).await,
-        (200, "hi from python [('greeting', 'hi from python')]".into())
+        (
+            200,
+            "hi from python [('greeting', 'hi from python'), ('redis_address', 'redis://127.0.0.1:6379')]".into()
+        )
     );
     assert_eq!(get(&format!("{base}/kv/k")).await.0, 404);
     let client = reqwest::Client::new();
@@ -137,6 +156,29 @@ async fn a_spin_python_app_runs_unchanged() {
     counts.sort();
     assert_eq!(counts, (1..=12).collect::<Vec<_>>());
     assert_eq!(get(&format!("{base}/kv/c")).await, (200, "12".into()));
+
+    // Outbound Redis, to the granted address only: a wildcard grant does not
+    // reach a loopback address.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let key = format!("pa-e2e-{}-{}", std::process::id(), now.as_nanos());
+    for count in 1..=2 {
+        let set = client
+            .post(format!("{base}/redis/{key}"))
+            .body("v1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            (set.status().as_u16(), set.text().await.unwrap()),
+            (200, format!("v1 {count}"))
+        );
+    }
+    for refused in ["ungranted", "wildcard"] {
+        let url = format!("{}/t/default/fn/{refused}/redis/{key}", pa.url);
+        assert_eq!(get(&url).await, (503, "Error_InvalidAddress".into()), "{refused}");
+    }
 
     assert_eq!(
         get(&format!("{base}/llm")).await,

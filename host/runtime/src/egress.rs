@@ -3,7 +3,7 @@
 //! resolves to a loopback, private or link-local address is still refused
 //! unless that address was granted explicitly.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -49,8 +49,8 @@ impl Rule {
             .ok_or_else(|| err("expected scheme://host[:port]"))?;
         let scheme = match scheme {
             "*" => None,
-            "http" | "https" => Some(scheme.to_string()),
-            _ => return Err(err("the scheme must be http, https or *")),
+            "http" | "https" | "redis" => Some(scheme.to_string()),
+            _ => return Err(err("the scheme must be http, https, redis or *")),
         };
         let rest = rest.trim_end_matches('/');
         if rest.is_empty() || rest.contains('/') {
@@ -92,7 +92,11 @@ impl Rule {
 }
 
 fn default_port(scheme: &str) -> u16 {
-    if scheme == "https" { 443 } else { 80 }
+    match scheme {
+        "https" => 443,
+        "redis" => 6379,
+        _ => 80,
+    }
 }
 
 /// The outbound hosts a plugin may reach. Empty means no outbound HTTP.
@@ -115,6 +119,34 @@ impl AllowList {
     fn rule_for(&self, scheme: &str, host: &str, port: u16) -> Option<&Rule> {
         self.rules.iter().find(|r| r.matches(scheme, host, port))
     }
+
+    /// The address to connect to for `scheme://host:port`: the host must be
+    /// granted, and it is resolved here, once, refusing internal addresses
+    /// unless the grant names the host itself.
+    pub(crate) async fn resolve(&self, scheme: &str, host: &str, port: u16) -> Result<SocketAddr, Refused> {
+        let rule = self.rule_for(scheme, host, port).ok_or(Refused::NotGranted)?;
+        let addresses = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|e| Refused::Dns(e.to_string()))?;
+        addresses
+            .into_iter()
+            .find(|a| rule.grants_internal() || !is_internal(a.ip()))
+            .ok_or(Refused::Internal)
+    }
+}
+
+/// Why an outbound connection was not made.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Refused {
+    /// The plugin has no grant for the destination.
+    #[error("the plugin has no grant for this destination (allowed_outbound_hosts)")]
+    NotGranted,
+    /// The name did not resolve.
+    #[error("cannot resolve the host: {0}")]
+    Dns(String),
+    /// It resolved only to internal addresses the grant does not name.
+    #[error("the host resolves only to loopback, private or link-local addresses, which need an explicit grant")]
+    Internal,
 }
 
 /// True for addresses a wildcard grant must not reach: loopback, private,
@@ -237,9 +269,6 @@ async fn send(
     let host = uri.host().ok_or(HttpError::HttpRequestUriInvalid)?;
     let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
     let port = uri.port_u16().unwrap_or(default_port(scheme.as_str()));
-    let rule = allow
-        .rule_for(scheme.as_str(), &host, port)
-        .ok_or(HttpError::HttpRequestDenied)?;
     let connect_timeout = options
         .and_then(|o| o.connect_timeout)
         .unwrap_or(Duration::from_secs(10));
@@ -247,16 +276,17 @@ async fn send(
         .and_then(|o| o.first_byte_timeout)
         .unwrap_or(Duration::from_secs(30));
 
-    let addresses = tokio::net::lookup_host((host.as_str(), port))
+    let address = allow
+        .resolve(scheme.as_str(), &host, port)
         .await
-        .map_err(|e| HttpError::DnsError {
-            rcode: Some(e.to_string()),
-            info_code: None,
+        .map_err(|refused| match refused {
+            Refused::NotGranted => HttpError::HttpRequestDenied,
+            Refused::Dns(message) => HttpError::DnsError {
+                rcode: Some(message),
+                info_code: None,
+            },
+            Refused::Internal => HttpError::DestinationIpProhibited,
         })?;
-    let address = addresses
-        .into_iter()
-        .find(|a| rule.grants_internal() || !is_internal(a.ip()))
-        .ok_or(HttpError::DestinationIpProhibited)?;
     let stream = tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect(address))
         .await
         .map_err(|_| HttpError::ConnectionTimeout)?
@@ -303,6 +333,9 @@ mod tests {
         assert!(list.rule_for("https", "any.org", 9999).is_some());
         assert!(AllowList::parse(&["example.com"]).is_err());
         assert!(AllowList::parse(&["ftp://example.com"]).is_err());
+        let redis = AllowList::parse(&["redis://cache.test"]).unwrap();
+        assert!(redis.rule_for("redis", "cache.test", 6379).is_some());
+        assert!(redis.rule_for("http", "cache.test", 6379).is_none());
         assert!(AllowList::parse(&["http://example.com/path"]).is_err());
     }
 

@@ -36,10 +36,12 @@ impl Sandbox {
             version: config.version,
             buffer: config.logs,
         });
+        let allow = Arc::new(config.allowed_outbound_hosts);
         Sandbox {
             log,
-            allow: Arc::new(config.allowed_outbound_hosts),
+            allow: allow.clone(),
             spin: Arc::new(SpinCtx {
+                allow,
                 kv: runtime.kv.clone(),
                 capabilities: runtime.capabilities.clone(),
                 grants: config.grants,

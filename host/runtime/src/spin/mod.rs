@@ -2,11 +2,13 @@
 //! variables for spin-sdk 5 (`fermyon:spin@2.0.0`) and spin-sdk 7
 //! (`spin:*@3.0.0`), backed by the tenant's store and the enable request; the
 //! draft `wasi:keyvalue` and `wasi:config` that Spin's Python SDK imports, on
-//! the same data; and the services this host does not provide (LLM, Redis,
+//! the same data; and outbound Redis, checked against the plugin's
+//! outbound grants; and the services this host does not provide (LLM,
 //! MQTT, PostgreSQL, MySQL, SQLite), linked so that apps importing them load,
 //! each answering with its interface's error that says so.
 
 mod key_value;
+mod redis;
 mod unsupported;
 mod variables;
 mod wasi_keyvalue;
@@ -15,6 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::capabilities::{Capabilities, CapabilityGrants};
+use crate::egress::AllowList;
 use wasmtime::component::{HasData, ResourceTable};
 
 mod bindings {
@@ -27,6 +30,7 @@ mod bindings {
             "wasi:keyvalue/store": async | trappable,
             "wasi:keyvalue/atomics": async | trappable,
             "wasi:keyvalue/batch": async | trappable,
+            "fermyon:spin/redis": async | trappable,
             default: trappable,
         },
         with: {
@@ -34,6 +38,7 @@ mod bindings {
             "spin:key-value/key-value.store": super::OpenStore,
             "wasi:keyvalue/store.bucket": super::OpenStore,
             "wasi:keyvalue/atomics.cas": super::wasi_keyvalue::Cas,
+            "fermyon:spin/redis.connection": super::redis::RedisConnection,
         },
     });
 }
@@ -76,6 +81,8 @@ pub trait KeyValueBackend: Send + Sync + 'static {
 /// What one plugin's instances may use: its key-value stores, variables and
 /// granted capabilities.
 pub(crate) struct SpinCtx {
+    /// Outbound grants (Redis connections are checked against them).
+    pub(crate) allow: Arc<AllowList>,
     pub(crate) kv: Arc<dyn KeyValueBackend>,
     pub(crate) capabilities: Arc<dyn Capabilities>,
     pub(crate) grants: CapabilityGrants,
@@ -132,6 +139,7 @@ pub(crate) fn add_v2_to_linker<T: Send + 'static>(
     key_value::add_v2_to_linker(linker, getter)?;
     variables::add_v2_to_linker(linker, getter)?;
     wasi_keyvalue::add_to_linker(linker, getter)?;
+    redis::add_to_linker(linker, getter)?;
     unsupported::add_to_linker(linker, getter)
 }
 

@@ -1,5 +1,5 @@
 //! The Spin services this host does not provide: LLM inference, outbound
-//! Redis, MQTT, PostgreSQL and MySQL, and SQLite databases. Spin's SDKs for
+//! MQTT, PostgreSQL and MySQL, and SQLite databases. Spin's SDKs for
 //! Python and JavaScript import all of them whatever an app uses, so they are
 //! linked: opening a connection answers with the interface's own error naming
 //! what is missing, as Spin answers for a service an app was not granted; no
@@ -7,7 +7,7 @@
 
 use wasmtime::component::Resource;
 
-use super::bindings::fermyon::spin::{llm, mqtt, mysql, postgres, rdbms_types, redis, sqlite};
+use super::bindings::fermyon::spin::{llm, mqtt, mysql, postgres, rdbms_types, sqlite};
 use super::bindings::spin::postgres3_0_0::postgres as postgres3;
 use super::bindings::spin::postgres4_0_0::postgres as postgres4;
 use super::bindings::spin::sqlite::sqlite as sqlite3;
@@ -19,7 +19,6 @@ pub(super) fn add_to_linker<T: Send + 'static>(
     getter: fn(&mut T) -> SpinView<'_>,
 ) -> wasmtime::Result<()> {
     llm::add_to_linker::<T, Spin>(linker, getter)?;
-    redis::add_to_linker::<T, Spin>(linker, getter)?;
     mqtt::add_to_linker::<T, Spin>(linker, getter)?;
     rdbms_types::add_to_linker::<T, Spin>(linker, getter)?;
     postgres::add_to_linker::<T, Spin>(linker, getter)?;
@@ -31,7 +30,6 @@ pub(super) fn add_to_linker<T: Send + 'static>(
 }
 
 const NO_MODELS: &str = "this host serves no AI models";
-const NO_REDIS: &str = "this host does not provide outbound Redis";
 const NO_MQTT: &str = "this host does not provide outbound MQTT";
 const NO_POSTGRES: &str = "this host does not provide outbound PostgreSQL";
 const NO_MYSQL: &str = "this host does not provide outbound MySQL";
@@ -61,87 +59,6 @@ impl llm::Host for SpinView<'_> {
     ) -> wasmtime::Result<Result<llm::EmbeddingsResult, llm::Error>> {
         tracing::debug!(%model, NO_MODELS);
         Ok(Err(llm::Error::ModelNotSupported))
-    }
-}
-
-impl redis::Host for SpinView<'_> {}
-
-impl redis::HostConnection for SpinView<'_> {
-    fn open(&mut self, _address: String) -> wasmtime::Result<Result<Resource<redis::Connection>, redis::Error>> {
-        Ok(Err(redis::Error::Other(NO_REDIS.into())))
-    }
-
-    fn publish(
-        &mut self,
-        _: Resource<redis::Connection>,
-        _: String,
-        _: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), redis::Error>> {
-        never_opened()
-    }
-
-    fn get(
-        &mut self,
-        _: Resource<redis::Connection>,
-        _: String,
-    ) -> wasmtime::Result<Result<Option<Vec<u8>>, redis::Error>> {
-        never_opened()
-    }
-
-    fn set(
-        &mut self,
-        _: Resource<redis::Connection>,
-        _: String,
-        _: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), redis::Error>> {
-        never_opened()
-    }
-
-    fn incr(&mut self, _: Resource<redis::Connection>, _: String) -> wasmtime::Result<Result<i64, redis::Error>> {
-        never_opened()
-    }
-
-    fn del(&mut self, _: Resource<redis::Connection>, _: Vec<String>) -> wasmtime::Result<Result<u32, redis::Error>> {
-        never_opened()
-    }
-
-    fn sadd(
-        &mut self,
-        _: Resource<redis::Connection>,
-        _: String,
-        _: Vec<String>,
-    ) -> wasmtime::Result<Result<u32, redis::Error>> {
-        never_opened()
-    }
-
-    fn smembers(
-        &mut self,
-        _: Resource<redis::Connection>,
-        _: String,
-    ) -> wasmtime::Result<Result<Vec<String>, redis::Error>> {
-        never_opened()
-    }
-
-    fn srem(
-        &mut self,
-        _: Resource<redis::Connection>,
-        _: String,
-        _: Vec<String>,
-    ) -> wasmtime::Result<Result<u32, redis::Error>> {
-        never_opened()
-    }
-
-    fn execute(
-        &mut self,
-        _: Resource<redis::Connection>,
-        _: String,
-        _: Vec<redis::RedisParameter>,
-    ) -> wasmtime::Result<Result<Vec<redis::RedisResult>, redis::Error>> {
-        never_opened()
-    }
-
-    fn drop(&mut self, _: Resource<redis::Connection>) -> wasmtime::Result<()> {
-        never_opened()
     }
 }
 
