@@ -1,7 +1,8 @@
-//! Outbound HTTP: the allowlist a plugin was granted, checked in the
-//! `wasi:http` send hook after DNS resolution so that a granted name which
-//! resolves to a loopback, private or link-local address is still refused
-//! unless that address was granted explicitly.
+//! Outbound connections (HTTP, and Spin's Redis): the allowlist a plugin was
+//! granted, checked after DNS resolution (in the `wasi:http` send hook for
+//! HTTP) so that a granted name which resolves to a loopback, private or
+//! link-local address is still refused unless that address was granted
+//! explicitly.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, LazyLock};
