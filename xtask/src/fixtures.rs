@@ -51,19 +51,25 @@ const PYTHON_TOOLS: [&str; 4] = [
 
 /// Installs [`PYTHON_TOOLS`] once into a venv under `target/`; returns its `bin` folder.
 pub fn python_tools() -> Result<PathBuf> {
-    let venv = root().join("target/venvs/tools");
+    Ok(venv("tools", &PYTHON_TOOLS)?.join("bin"))
+}
+
+/// The venv `target/venvs/NAME` with `packages` from PyPI, installed once
+/// (again when the list changes).
+pub fn venv(name: &str, packages: &[&str]) -> Result<PathBuf> {
+    let venv = root().join("target/venvs").join(name);
     let marker = venv.join(".installed");
-    let wanted = PYTHON_TOOLS.join("\n");
+    let wanted = packages.join("\n");
     if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == wanted) {
-        return Ok(venv.join("bin"));
+        return Ok(venv);
     }
     let _ = std::fs::remove_dir_all(&venv);
     run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     run(Command::new(venv.join("bin/python"))
         .args(["-m", "pip", "install", "--quiet"])
-        .args(PYTHON_TOOLS))?;
+        .args(packages))?;
     std::fs::write(marker, wanted).map_err(|e| e.to_string())?;
-    Ok(venv.join("bin"))
+    Ok(venv)
 }
 
 /// Installs the fixtures' packages when missing.

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::{Result, guests_dir, root, run};
+use crate::{Result, fixtures, guests_dir, root, run};
 
 /// Spin's Python SDK for `wasi:http` 0.2 apps and the componentize-py it builds with.
 const PACKAGES: [&str; 2] = ["componentize-py==0.17.2", "spin-sdk==3.4.1"];
@@ -15,7 +15,7 @@ const PACKAGES: [&str; 2] = ["componentize-py==0.17.2", "spin-sdk==3.4.1"];
 pub fn build() -> Result {
     let app = root().join("functions/spin-python");
     let wasm = guests_dir().join("spin_python.wasm");
-    let venv = venv()?;
+    let venv = fixtures::venv("spin-python", &PACKAGES)?;
     if [app.join("app.py"), venv.join(".installed")]
         .iter()
         .all(|source| is_newer(&wasm, source))
@@ -34,23 +34,6 @@ pub fn build() -> Result {
         // componentize-py finds the SDK's WIT through the active venv.
         .env("VIRTUAL_ENV", &venv)
         .env("PATH", path))
-}
-
-/// The venv with [`PACKAGES`], installed once.
-fn venv() -> Result<std::path::PathBuf> {
-    let venv = root().join("target/venvs/spin-python");
-    let marker = venv.join(".installed");
-    let wanted = PACKAGES.join("\n");
-    if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == wanted) {
-        return Ok(venv);
-    }
-    let _ = std::fs::remove_dir_all(&venv);
-    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-    run(Command::new(venv.join("bin/python"))
-        .args(["-m", "pip", "install", "--quiet"])
-        .args(PACKAGES))?;
-    std::fs::write(marker, wanted).map_err(|e| e.to_string())?;
-    Ok(venv)
 }
 
 /// Whether `built` exists and was written after `source`.

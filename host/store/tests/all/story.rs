@@ -463,7 +463,8 @@ async fn mcp_access_defaults_to_api_key_and_is_per_tenant(s: TestDb) {
     ));
 }
 
-async fn key_value_is_scoped_per_tenant_and_plugin(s: TestDb) {
+/// The same store of plugin `p` in tenants `a` and `b`.
+fn two_tenants_scopes() -> (KvScope, KvScope) {
     let a = KvScope {
         tenant: "a".into(),
         plugin: "p".into(),
@@ -473,6 +474,11 @@ async fn key_value_is_scoped_per_tenant_and_plugin(s: TestDb) {
         tenant: "b".into(),
         ..a.clone()
     };
+    (a, b)
+}
+
+async fn key_value_is_scoped_per_tenant_and_plugin(s: TestDb) {
+    let (a, b) = two_tenants_scopes();
     s.set(&a, "k", b"v1").await.unwrap();
     assert_eq!(s.get(&a, "k").await.unwrap().as_deref(), Some(&b"v1"[..]));
     assert_eq!(s.get(&b, "k").await.unwrap(), None);
@@ -484,15 +490,7 @@ async fn key_value_is_scoped_per_tenant_and_plugin(s: TestDb) {
 }
 
 async fn key_value_swaps_only_the_value_it_read(s: TestDb) {
-    let a = KvScope {
-        tenant: "a".into(),
-        plugin: "p".into(),
-        store: "default".into(),
-    };
-    let b = KvScope {
-        tenant: "b".into(),
-        ..a.clone()
-    };
+    let (a, b) = two_tenants_scopes();
     assert!(
         s.compare_and_swap(&a, "n", None, b"1").await.unwrap(),
         "absent, created"
