@@ -42,6 +42,7 @@ impl Sandbox {
             allow: allow.clone(),
             spin: Arc::new(SpinCtx {
                 allow,
+                usage: config.usage.clone(),
                 kv: runtime.kv.clone(),
                 capabilities: runtime.capabilities.clone(),
                 grants: config.grants,

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use crate::capabilities::{Capabilities, CapabilityGrants};
 use crate::egress::AllowList;
+use crate::usage::Usage;
 use wasmtime::component::{HasData, ResourceTable};
 
 mod bindings {
@@ -83,6 +84,8 @@ pub trait KeyValueBackend: Send + Sync + 'static {
 pub(crate) struct SpinCtx {
     /// Outbound grants (Redis connections are checked against them).
     pub(crate) allow: Arc<AllowList>,
+    /// Where the plugin's egress (its Redis traffic) is added up.
+    pub(crate) usage: Arc<Usage>,
     pub(crate) kv: Arc<dyn KeyValueBackend>,
     pub(crate) capabilities: Arc<dyn Capabilities>,
     pub(crate) grants: CapabilityGrants,

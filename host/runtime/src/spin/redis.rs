@@ -1,7 +1,9 @@
 //! Spin's outbound Redis (`fermyon:spin/redis@2.0.0`): a connection to a
 //! `redis://` address the plugin was granted in `allowed_outbound_hosts`,
-//! resolved and checked once like outbound HTTP, then used as is.
+//! resolved and checked once like outbound HTTP, then used as is. The bytes
+//! it carries both ways count as the plugin's egress, as outbound HTTP's do.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -11,6 +13,7 @@ use wasmtime::component::Resource;
 use super::bindings::fermyon::spin::redis::{self as spin_redis, Error, RedisParameter, RedisResult};
 use super::{Spin, SpinView};
 use crate::egress::AllowList;
+use crate::usage::{Counted, Usage};
 
 /// An open Redis connection held in the instance's resource table.
 pub struct RedisConnection(MultiplexedConnection);
@@ -28,10 +31,10 @@ pub(super) fn add_to_linker<T: Send + 'static>(
 
 type RedisOutcome<T> = wasmtime::Result<Result<T, Error>>;
 
-/// Connects to `address` if `allow` grants it; Spin's `invalid-address`
-/// otherwise.
-async fn connect(allow: &AllowList, address: &str) -> Result<RedisConnection, Error> {
-    let mut info = address.into_connection_info().map_err(|_| Error::InvalidAddress)?;
+/// Connects to `address` if `allow` grants it (Spin's `invalid-address`
+/// otherwise), counting the connection's bytes in `usage`.
+async fn connect(allow: &AllowList, usage: Arc<Usage>, address: &str) -> Result<RedisConnection, Error> {
+    let info = address.into_connection_info().map_err(|_| Error::InvalidAddress)?;
     let ConnectionAddr::Tcp(host, port) = &info.addr else {
         return Err(Error::InvalidAddress);
     };
@@ -43,10 +46,16 @@ async fn connect(allow: &AllowList, address: &str) -> Result<RedisConnection, Er
         tracing::debug!(%host, port, %refused, "outbound Redis refused");
         Error::InvalidAddress
     })?;
-    info.addr = ConnectionAddr::Tcp(resolved.ip().to_string(), resolved.port());
-    let client = redis::Client::open(info).map_err(|e| Error::Other(e.to_string()))?;
-    match tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection()).await {
-        Ok(Ok(connection)) => Ok(RedisConnection(connection)),
+    let open = async {
+        let stream = tokio::net::TcpStream::connect(resolved).await?;
+        let stream = Counted { inner: stream, usage };
+        // The driver ends when the last handle to the connection is dropped.
+        let (connection, driver) = MultiplexedConnection::new(&info.redis, stream).await?;
+        tokio::spawn(driver);
+        redis::RedisResult::Ok(RedisConnection(connection))
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, open).await {
+        Ok(Ok(connection)) => Ok(connection),
         Ok(Err(e)) => Err(Error::Other(format!("cannot connect to {host}:{port}: {e}"))),
         Err(_) => Err(Error::Other(format!("connecting to {host}:{port} timed out"))),
     }
@@ -71,7 +80,7 @@ impl spin_redis::Host for SpinView<'_> {}
 
 impl spin_redis::HostConnection for SpinView<'_> {
     async fn open(&mut self, address: String) -> RedisOutcome<Resource<RedisConnection>> {
-        match connect(&self.ctx.allow, &address).await {
+        match connect(&self.ctx.allow, self.ctx.usage.clone(), &address).await {
             Ok(connection) => Ok(Ok(self.table.push(connection)?)),
             Err(e) => Ok(Err(e)),
         }
@@ -175,5 +184,30 @@ mod tests {
             RedisResult::Nil
         ] if ok == "OK" && v == b"v"));
         assert!(matches!(results(Value::Double(1.5)), Err(Error::TypeError)));
+    }
+
+    /// The machine's Redis (127.0.0.1:6379) carries the command and its reply.
+    #[tokio::test]
+    async fn a_connection_counts_its_bytes_as_egress() {
+        let allow = AllowList::parse(&["redis://127.0.0.1:6379"]).unwrap();
+        let usage = Arc::new(Usage::default());
+        let RedisConnection(mut connection) = connect(&allow, usage.clone(), "redis://127.0.0.1:6379")
+            .await
+            .expect("Redis on 127.0.0.1:6379");
+        let before = usage.take().egress_bytes;
+        let value = "x".repeat(1000);
+        let () = redis::cmd("SET")
+            .arg("pa-runtime-egress-test")
+            .arg(&value)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        let counted = usage.take().egress_bytes;
+        assert!(
+            (1000..1100).contains(&counted),
+            "a 1,000-byte SET and its reply counted {counted} bytes (handshake: {before})"
+        );
+        let refused = connect(&allow, usage, "redis://127.0.0.1:6380").await;
+        assert!(matches!(refused, Err(Error::InvalidAddress)), "a port not granted");
     }
 }
