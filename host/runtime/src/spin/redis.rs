@@ -48,6 +48,7 @@ async fn connect(allow: &AllowList, usage: Arc<Usage>, address: &str) -> Result<
     })?;
     let open = async {
         let stream = tokio::net::TcpStream::connect(resolved).await?;
+        stream.set_nodelay(true)?;
         let stream = Counted { inner: stream, usage };
         // The driver ends when the last handle to the connection is dropped.
         let (connection, driver) = MultiplexedConnection::new(&info.redis, stream).await?;
