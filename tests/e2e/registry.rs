@@ -179,6 +179,27 @@ async fn a_spin_python_app_runs_unchanged() {
         let url = format!("{}/t/default/fn/{refused}/redis/{key}", pa.url);
         assert_eq!(get(&url).await, (503, "Error_InvalidAddress".into()), "{refused}");
     }
+    // The Redis traffic is the app's egress (it makes no other outbound
+    // call); usage is written every second.
+    let egress = async {
+        loop {
+            let (status, usage) = api
+                .send(reqwest::Method::GET, "/api/v1/tenants/default/usage", None)
+                .await;
+            assert_eq!(status, 200, "{usage}");
+            let py = usage["plugins"]
+                .as_array()
+                .and_then(|plugins| plugins.iter().find(|p| p["plugin"] == "py"))
+                .and_then(|p| p["egress_bytes"].as_i64());
+            match py {
+                Some(bytes) if bytes > 0 => return bytes,
+                _ => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), egress)
+        .await
+        .expect("the app's Redis bytes are counted as egress");
 
     assert_eq!(
         get(&format!("{base}/llm")).await,
