@@ -36,13 +36,10 @@ impl Sandbox {
             version: config.version,
             buffer: config.logs,
         });
-        let allow = Arc::new(config.allowed_outbound_hosts);
         Sandbox {
             log,
-            allow: allow.clone(),
+            allow: Arc::new(config.allowed_outbound_hosts),
             spin: Arc::new(SpinCtx {
-                allow,
-                usage: config.usage.clone(),
                 kv: runtime.kv.clone(),
                 capabilities: runtime.capabilities.clone(),
                 grants: config.grants,

@@ -73,6 +73,7 @@ impl InstanceState {
     pub(crate) fn spin(&mut self) -> SpinView<'_> {
         SpinView {
             ctx: &self.spin,
+            egress: &self.egress,
             table: &mut self.table,
         }
     }

@@ -17,8 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::capabilities::{Capabilities, CapabilityGrants};
-use crate::egress::AllowList;
-use crate::usage::Usage;
+use crate::egress::Egress;
 use wasmtime::component::{HasData, ResourceTable};
 
 mod bindings {
@@ -82,10 +81,6 @@ pub trait KeyValueBackend: Send + Sync + 'static {
 /// What one plugin's instances may use: its key-value stores, variables and
 /// granted capabilities.
 pub(crate) struct SpinCtx {
-    /// Outbound grants (Redis connections are checked against them).
-    pub(crate) allow: Arc<AllowList>,
-    /// Where the plugin's egress (its Redis traffic) is added up.
-    pub(crate) usage: Arc<Usage>,
     pub(crate) kv: Arc<dyn KeyValueBackend>,
     pub(crate) capabilities: Arc<dyn Capabilities>,
     pub(crate) grants: CapabilityGrants,
@@ -124,6 +119,9 @@ pub struct OpenStore {
 /// The view of an instance's state the Spin interfaces work on.
 pub(crate) struct SpinView<'a> {
     pub(crate) ctx: &'a SpinCtx,
+    /// The instance's outbound grants and egress meter (Redis uses them as
+    /// outbound HTTP does).
+    pub(crate) egress: &'a Egress,
     pub(crate) table: &'a mut ResourceTable,
 }
 

@@ -3,7 +3,6 @@
 //! resolved and checked once like outbound HTTP, then used as is. The bytes
 //! it carries both ways count as the plugin's egress, as outbound HTTP's do.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -12,8 +11,8 @@ use wasmtime::component::Resource;
 
 use super::bindings::fermyon::spin::redis::{self as spin_redis, Error, RedisParameter, RedisResult};
 use super::{Spin, SpinView};
-use crate::egress::AllowList;
-use crate::usage::{Counted, Usage};
+use crate::egress::Egress;
+use crate::usage::Counted;
 
 /// An open Redis connection held in the instance's resource table.
 pub struct RedisConnection(MultiplexedConnection);
@@ -31,9 +30,9 @@ pub(super) fn add_to_linker<T: Send + 'static>(
 
 type RedisOutcome<T> = wasmtime::Result<Result<T, Error>>;
 
-/// Connects to `address` if `allow` grants it (Spin's `invalid-address`
-/// otherwise), counting the connection's bytes in `usage`.
-async fn connect(allow: &AllowList, usage: Arc<Usage>, address: &str) -> Result<RedisConnection, Error> {
+/// Connects to `address` if the plugin was granted it (Spin's
+/// `invalid-address` otherwise), counting the connection's bytes as egress.
+async fn connect(egress: &Egress, address: &str) -> Result<RedisConnection, Error> {
     let info = address.into_connection_info().map_err(|_| Error::InvalidAddress)?;
     let ConnectionAddr::Tcp(host, port) = &info.addr else {
         return Err(Error::InvalidAddress);
@@ -42,14 +41,17 @@ async fn connect(allow: &AllowList, usage: Arc<Usage>, address: &str) -> Result<
         host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase(),
         *port,
     );
-    let resolved = allow.resolve("redis", &host, port).await.map_err(|refused| {
+    let resolved = egress.allow.resolve("redis", &host, port).await.map_err(|refused| {
         tracing::debug!(%host, port, %refused, "outbound Redis refused");
         Error::InvalidAddress
     })?;
     let open = async {
         let stream = tokio::net::TcpStream::connect(resolved).await?;
         stream.set_nodelay(true)?;
-        let stream = Counted { inner: stream, usage };
+        let stream = Counted {
+            inner: stream,
+            usage: egress.usage.clone(),
+        };
         // The driver ends when the last handle to the connection is dropped.
         let (connection, driver) = MultiplexedConnection::new(&info.redis, stream).await?;
         tokio::spawn(driver);
@@ -81,7 +83,7 @@ impl spin_redis::Host for SpinView<'_> {}
 
 impl spin_redis::HostConnection for SpinView<'_> {
     async fn open(&mut self, address: String) -> RedisOutcome<Resource<RedisConnection>> {
-        match connect(&self.ctx.allow, self.ctx.usage.clone(), &address).await {
+        match connect(self.egress, &address).await {
             Ok(connection) => Ok(Ok(self.table.push(connection)?)),
             Err(e) => Ok(Err(e)),
         }
@@ -190,9 +192,12 @@ mod tests {
     /// The machine's Redis (127.0.0.1:6379) carries the command and its reply.
     #[tokio::test]
     async fn a_connection_counts_its_bytes_as_egress() {
-        let allow = AllowList::parse(&["redis://127.0.0.1:6379"]).unwrap();
-        let usage = Arc::new(Usage::default());
-        let RedisConnection(mut connection) = connect(&allow, usage.clone(), "redis://127.0.0.1:6379")
+        let usage = std::sync::Arc::new(crate::usage::Usage::default());
+        let egress = Egress {
+            allow: std::sync::Arc::new(crate::egress::AllowList::parse(&["redis://127.0.0.1:6379"]).unwrap()),
+            usage: usage.clone(),
+        };
+        let RedisConnection(mut connection) = connect(&egress, "redis://127.0.0.1:6379")
             .await
             .expect("Redis on 127.0.0.1:6379");
         let before = usage.take().egress_bytes;
@@ -208,7 +213,7 @@ mod tests {
             (1000..1100).contains(&counted),
             "a 1,000-byte SET and its reply counted {counted} bytes (handshake: {before})"
         );
-        let refused = connect(&allow, usage, "redis://127.0.0.1:6380").await;
+        let refused = connect(&egress, "redis://127.0.0.1:6380").await;
         assert!(matches!(refused, Err(Error::InvalidAddress)), "a port not granted");
     }
 }
