@@ -136,7 +136,10 @@ impl HttpFunction {
                 let result = tokio::time::timeout(timeout, handler.handle((), request)).await;
                 drop(permit);
                 match result {
-                    Ok(Ok(response)) => response,
+                    Ok(Ok(response)) => {
+                        tokio::task::yield_now().await;
+                        response
+                    }
                     Ok(Err(e)) => return Err(self.0.sandbox.classify(e, false)),
                     Err(_) => return Err(InvokeError::Timeout(timeout)),
                 }
