@@ -109,7 +109,7 @@ fn http() -> Result {
         let extra = [&["-t1"][..], headers].concat();
         let m = load_with(&wrk, name, server, path, seconds, CONNECTIONS, &extra)?;
         eprintln!(
-            "  {:<40} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  {:>6.1} µs CPU/req",
+            "  {:<46} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  {:>6.1} µs CPU/req",
             m.name, m.requests_per_sec, m.p50_ms, m.p99_ms, m.cpu_us_per_request
         );
         results.push(m);

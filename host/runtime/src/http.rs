@@ -137,6 +137,10 @@ impl HttpFunction {
                 drop(permit);
                 match result {
                     Ok(Ok(response)) => {
+                        // The instance is a task on this thread: let it run once
+                        // before hyper sees the response, so a body it writes
+                        // right after goes out with the headers in one write
+                        // instead of two (`wasmtime serve`'s threads race to it).
                         tokio::task::yield_now().await;
                         response
                     }
