@@ -13,6 +13,15 @@ use crate::{Result, build_guests, build_host, cargo, guests_dir, pa_binary, root
 const WASMTIME_VERSION: &str = "48.0.8";
 const CONNECTIONS: &str = "32";
 
+/// The servers `bench http` measures, by the name its report gives them.
+const NATIVE: &str = "native axum hello";
+const PA_P2: &str = "pa, wasi:http 0.2 (all limits on)";
+const PA_P3: &str = "pa, wasi:http 0.3 (all limits on)";
+const WASMTIME_DEFAULT: &str = "wasmtime serve, 0.2, defaults";
+const WASMTIME_POOLING: &str = "wasmtime serve, 0.2, tuned pooling";
+const WASMTIME_P3: &str = "wasmtime serve, 0.3";
+const WASMTIME_P3_HEADERS: &str = "wasmtime serve, 0.3, given pa's guest headers";
+
 /// The headers `pa` adds to a request for the 0.3 hello before its guest
 /// sees it (Spin's routing headers and the request id), sent by wrk to
 /// `wasmtime serve` in one extra run: what Spin semantics cost the guest,
@@ -91,18 +100,13 @@ fn http() -> Result {
     let wasmtime_p3 = wasmtime_serve(&wasmtime, &["-S", "p3", "-W", "component-model-async"], &p3)?;
     let guest_headers: Vec<&str> = PA_GUEST_HEADERS.iter().flat_map(|h| ["-H", h]).collect();
     let runs: [(&str, &Server, &str, &[&str]); 7] = [
-        ("native axum hello", &native, "/", &[]),
-        ("pa, wasi:http 0.2 (all limits on)", &pa, "/t/default/fn/hello/", &[]),
-        ("pa, wasi:http 0.3 (all limits on)", &pa, "/t/default/fn/hello3/", &[]),
-        ("wasmtime serve, 0.2, defaults", &wasmtime_default, "/", &[]),
-        ("wasmtime serve, 0.2, tuned pooling", &wasmtime_pooling, "/", &[]),
-        ("wasmtime serve, 0.3", &wasmtime_p3, "/", &[]),
-        (
-            "wasmtime serve, 0.3, given pa's guest headers",
-            &wasmtime_p3,
-            "/",
-            &guest_headers,
-        ),
+        (NATIVE, &native, "/", &[]),
+        (PA_P2, &pa, "/t/default/fn/hello/", &[]),
+        (PA_P3, &pa, "/t/default/fn/hello3/", &[]),
+        (WASMTIME_DEFAULT, &wasmtime_default, "/", &[]),
+        (WASMTIME_POOLING, &wasmtime_pooling, "/", &[]),
+        (WASMTIME_P3, &wasmtime_p3, "/", &[]),
+        (WASMTIME_P3_HEADERS, &wasmtime_p3, "/", &guest_headers),
     ];
     let mut results = Vec::new();
     for (name, server, path, headers) in runs {
@@ -118,7 +122,7 @@ fn http() -> Result {
     let rps = |name: &str| {
         results
             .iter()
-            .find(|m| m.name.starts_with(name))
+            .find(|m| m.name == name)
             .map(|m| m.requests_per_sec)
             .unwrap_or(f64::NAN)
     };
@@ -133,30 +137,25 @@ fn http() -> Result {
     let ratios = [
         (
             "pa 0.2 / wasmtime serve 0.2 defaults",
-            "pa, wasi:http 0.2",
-            "wasmtime serve, 0.2, defaults",
+            PA_P2,
+            WASMTIME_DEFAULT,
             " (goal ≥ 3)",
         ),
         (
             "pa 0.2 / wasmtime serve 0.2 tuned pooling",
-            "pa, wasi:http 0.2",
-            "wasmtime serve, 0.2, tuned",
+            PA_P2,
+            WASMTIME_POOLING,
             " (goal ≥ 1.3)",
         ),
-        (
-            "pa 0.3 / wasmtime serve 0.3",
-            "pa, wasi:http 0.3",
-            "wasmtime serve, 0.3",
-            " (goal ≥ 1.1)",
-        ),
+        ("pa 0.3 / wasmtime serve 0.3", PA_P3, WASMTIME_P3, " (goal ≥ 1.1)"),
         (
             "pa 0.3 / wasmtime serve 0.3 given the same headers",
-            "pa, wasi:http 0.3",
-            "wasmtime serve, 0.3, given",
+            PA_P3,
+            WASMTIME_P3_HEADERS,
             "",
         ),
-        ("pa 0.2 / native axum", "pa, wasi:http 0.2", "native axum", ""),
-        ("pa 0.3 / native axum", "pa, wasi:http 0.3", "native axum", ""),
+        ("pa 0.2 / native axum", PA_P2, NATIVE, ""),
+        ("pa 0.3 / native axum", PA_P3, NATIVE, ""),
     ];
     for (label, ours, theirs, goal) in ratios {
         println!("  {label:<52} {:.2}×{goal}", rps(ours) / rps(theirs));

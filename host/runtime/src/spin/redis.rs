@@ -169,7 +169,11 @@ fn results(value: Value) -> Result<Vec<RedisResult>, Error> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::egress::AllowList;
+    use crate::usage::Usage;
 
     #[test]
     fn replies_map_to_spin_results() {
@@ -192,9 +196,9 @@ mod tests {
     /// The machine's Redis (127.0.0.1:6379) carries the command and its reply.
     #[tokio::test]
     async fn a_connection_counts_its_bytes_as_egress() {
-        let usage = std::sync::Arc::new(crate::usage::Usage::default());
+        let usage = Arc::new(Usage::default());
         let egress = Egress {
-            allow: std::sync::Arc::new(crate::egress::AllowList::parse(&["redis://127.0.0.1:6379"]).unwrap()),
+            allow: Arc::new(AllowList::parse(&["redis://127.0.0.1:6379"]).unwrap()),
             usage: usage.clone(),
         };
         let RedisConnection(mut connection) = connect(&egress, "redis://127.0.0.1:6379")
